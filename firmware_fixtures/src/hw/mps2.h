@@ -1,0 +1,39 @@
+/* Register map of the QEMU mps2-an385 peripherals the demo firmware uses
+ * (CMSDK APB UART and watchdog, Cortex-M3 SCB). */
+#ifndef MPS2_H
+#define MPS2_H
+
+#include <stdint.h>
+
+#define REG32(addr) (*(volatile uint32_t *)(addr))
+
+/* CMSDK APB UART0 */
+#define UART0_BASE      0x40004000u
+#define UART_DATA       REG32(UART0_BASE + 0x00)
+#define UART_STATE      REG32(UART0_BASE + 0x04)
+#define UART_CTRL       REG32(UART0_BASE + 0x08)
+#define UART_BAUDDIV    REG32(UART0_BASE + 0x10)
+#define UART_STATE_TXFULL 0x1u
+#define UART_STATE_RXFULL 0x2u
+#define UART_CTRL_TX_EN   0x1u
+#define UART_CTRL_RX_EN   0x2u
+
+/* CMSDK APB watchdog: WDOGINT drives NMI, the second timeout resets. */
+#define WDOG_BASE       0x40008000u
+#define WDOG_LOAD       REG32(WDOG_BASE + 0x000)
+#define WDOG_VALUE      REG32(WDOG_BASE + 0x004)
+#define WDOG_CTRL       REG32(WDOG_BASE + 0x008)
+#define WDOG_INTCLR     REG32(WDOG_BASE + 0x00C)
+#define WDOG_LOCK       REG32(WDOG_BASE + 0xC00)
+#define WDOG_UNLOCK_KEY 0x1ACCE551u
+#define WDOG_CTRL_INTEN 0x1u
+#define WDOG_CTRL_RESEN 0x2u
+/* QEMU clocks the mps2 watchdog at 25 MHz: 25,000,000 ticks = 1 s per timeout. */
+#define WDOG_TICKS_1S   25000000u
+
+/* System control block */
+#define SCB_VTOR        REG32(0xE000ED08u)
+#define SCB_AIRCR       REG32(0xE000ED0Cu)
+#define AIRCR_SYSRESETREQ 0x05FA0004u
+
+#endif
