@@ -1,0 +1,21 @@
+"""pytest-iot-hil: hardware-in-the-loop testing of firmware updates with pytest.
+
+Layers (one folder each):
+
+* ``protocols/`` - what a target and a power switch can do;
+* ``backends/``  - QEMU (and later Renode, pyOCD boards) implementing them;
+* ``console/``   - the expect-style UART console;
+* ``plugin/``    - the pytest layer: options, fixtures, reporting, hookspecs.
+"""
+
+from .console import Console, ConsoleClosed, ConsoleTimeout, open_console
+from .errors import HilConfigError, HilError, TargetError
+from .firmware import FirmwareImage
+from .protocols import MemoryRegion, PowerSwitch, Target, TargetDescription
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Console", "ConsoleClosed", "ConsoleTimeout", "FirmwareImage", "HilConfigError", "HilError",
+    "MemoryRegion", "PowerSwitch", "Target", "TargetDescription", "TargetError", "open_console",
+]

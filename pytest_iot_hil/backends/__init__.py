@@ -1,0 +1,1 @@
+"""Backends: one folder per way of running a target (QEMU, Renode, pyOCD)."""

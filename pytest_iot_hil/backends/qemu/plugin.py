@@ -1,0 +1,33 @@
+"""Registers the QEMU backend through pytest-iot-hil's hooks.
+
+This module is a pytest plugin of its own (``pytest11`` entry point
+``iot_hil_qemu``), written exactly as a third-party backend would be.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ...protocols.target import Target, TargetDescription
+from . import target as qemu
+
+BACKEND = "qemu"
+
+
+def pytest_hil_backend_names(config: pytest.Config) -> list[str]:
+    return [BACKEND]
+
+
+def pytest_hil_validate_target(config: pytest.Config, description: TargetDescription) -> bool | None:
+    if description.backend != BACKEND:
+        return None
+    qemu.validate(description)
+    return True
+
+
+def pytest_hil_make_target(config: pytest.Config, description: TargetDescription, log_dir: Path) -> Target | None:
+    if description.backend != BACKEND:
+        return None
+    return qemu.QemuTarget(description, log_dir=log_dir)

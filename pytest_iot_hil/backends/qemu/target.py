@@ -1,0 +1,312 @@
+"""QEMU Cortex-M targets (default: ``mps2-an385``).
+
+How a target is run (emulator-facts.md §6-7):
+
+* QEMU starts paused (``-S``) with the UART, the gdbstub and QMP on loopback
+  TCP sockets that *we* bind to port 0 and hand over as file descriptors, so
+  there is no window in which another xdist worker could take the port.
+* Firmware is written through the gdbstub, never with ``-kernel``: QEMU
+  restores ``-kernel`` images at every reset, which would undo flash writes.
+* The console connects before the core runs, so the banner is never lost.
+* A power cycle saves the flash region, kills QEMU and starts a new one with
+  that flash written back: RAM and peripherals really start from scratch.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import serial
+
+from ...errors import BackendUnavailable, HilConfigError, TargetError
+from ...firmware import FirmwareImage, Segment
+from ...processes import ManagedProcess, make_scratch_dir, remove_scratch_dir
+from ...protocols.target import Target, TargetDescription
+from .gdbstub import GdbRemote
+from .qmp import Qmp
+
+DEFAULT_BINARY = "qemu-system-arm"
+# Thumb code `loop: stmia r0!, {r2-r9}; cmp r0, r1; bcc loop; bkpt #0`: the
+# emulated core fills [r0, r1) with r2..r9 in ~5 ms per MiB, where writing
+# 1 MiB of 0xFF through gdbstub `M` packets takes ~80 ms (QEMU 7.2 has no `X`).
+_FILL_STUB = bytes.fromhex("a0e8fc038842fbd300be")
+_FILL_STEP = 32
+# RAM the stub may borrow while the core is halted before boot, per machine.
+_SCRATCH_RAM = {"mps2-an385": 0x20000000, "mps2-an386": 0x20000000, "mps2-an500": 0x20000000, "mps2-an511": 0x20000000}
+# Runs of erased bytes shorter than this are written rather than skipped.
+_MIN_GAP = 64
+
+
+def find_qemu(description: TargetDescription) -> str:
+    binary = str(description.options.get("qemu", DEFAULT_BINARY))
+    path = shutil.which(binary)
+    if path is None:
+        raise BackendUnavailable(
+            f"{binary} was not found on PATH (needed by target {description.name!r}): "
+            "install it with `apt-get install qemu-system-arm`, or set `qemu = \"/path/to/qemu-system-arm\"` "
+            f"in {description.source}"
+        )
+    return path
+
+
+def validate(description: TargetDescription) -> None:
+    machine = description.options.get("machine")
+    if not isinstance(machine, str) or not machine:
+        raise HilConfigError(
+            f"{description.source}: target {description.name!r} needs `machine = \"mps2-an385\"` "
+            "(a QEMU Cortex-M machine name, see `qemu-system-arm -M help`)"
+        )
+    extra = description.options.get("extra_args", [])
+    if not isinstance(extra, list) or not all(isinstance(a, str) for a in extra):
+        raise HilConfigError(
+            f"{description.source}: target {description.name!r}: `extra_args` must be a list of strings"
+        )
+    find_qemu(description)
+
+
+def _listening_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1)
+    return sock
+
+
+class QemuTarget(Target):
+    backend = "qemu"
+
+    def __init__(self, description: TargetDescription, *, log_dir: Path | None = None) -> None:
+        super().__init__(description)
+        self._binary = find_qemu(description)
+        self._machine = str(description.options["machine"])
+        self._extra_args = list(description.options.get("extra_args", []))
+        self._timeout = float(description.options.get("timeout", 10.0))
+        scratch = description.options.get("scratch_ram", _SCRATCH_RAM.get(self._machine))
+        self._scratch_ram: int | None = int(scratch) if scratch is not None else None
+        self._scratch = make_scratch_dir(f"qemu-{description.name}")
+        self._log_dir = log_dir
+        self._proc: ManagedProcess | None = None
+        self._gdb: GdbRemote | None = None
+        self._qmp: Qmp | None = None
+        self._uart_port = 0
+        self._port: Any = None
+        self._firmware: FirmwareImage | None = None
+        #: Flash contents saved at power-off, written back at power-on.
+        self._saved_flash: bytes | None = None
+        self.boots = 0
+
+    # -- process ---------------------------------------------------------
+    def _launch(self) -> None:
+        uart, gdb, qmp = (_listening_socket() for _ in range(3))
+        try:
+            fds = [uart.fileno(), gdb.fileno(), qmp.fileno()]
+            ports = [s.getsockname()[1] for s in (uart, gdb, qmp)]
+            argv = [
+                self._binary, "-M", self._machine, "-nographic", "-monitor", "none", "-S",
+                "-chardev", f"socket,id=uart0,fd={fds[0]},server=on,wait=off,nodelay=on",
+                "-serial", "chardev:uart0",
+                "-chardev", f"socket,id=gdb0,fd={fds[1]},server=on,wait=off,nodelay=on",
+                # Our own chardev, so QEMU does not add the `nodelay` that its
+                # `-gdb tcp::PORT` shorthand implies: say it, or every packet
+                # waits ~40 ms for a delayed ACK.
+                "-gdb", "chardev:gdb0",
+                "-chardev", f"socket,id=qmp0,fd={fds[2]},server=on,wait=off,nodelay=on",
+                "-mon", "chardev=qmp0,mode=control",
+                *self._extra_args,
+            ]
+            self._proc = ManagedProcess(argv, pass_fds=fds, stdout_path=self._scratch / "qemu.log")
+        finally:
+            for s in (uart, gdb, qmp):
+                s.close()
+        self._uart_port = ports[0]
+        try:
+            self._qmp = Qmp("127.0.0.1", ports[2], timeout=self._timeout)
+            self._gdb = GdbRemote("127.0.0.1", ports[1], timeout=self._timeout, what="QEMU gdbstub")
+        except TargetError as exc:
+            raise TargetError(f"{exc}\n{self._qemu_output()}") from None
+
+    def _qemu_output(self) -> str:
+        if self._proc is not None and not self._proc.alive():
+            self._proc.kill()
+        try:
+            text = (self._scratch / "qemu.log").read_text(errors="replace").strip()
+        except OSError:
+            text = ""
+        return f"QEMU ({' '.join(self._proc.argv[:3]) if self._proc else self._binary}) said: {text}" if text else ""
+
+    def _shutdown_process(self) -> None:
+        if self._port is not None:
+            self._port.close()
+            self._port = None
+        for link in (self._gdb, self._qmp):
+            if link is not None:
+                link.close()
+        self._gdb = self._qmp = None
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc = None
+
+    def _require_running(self) -> GdbRemote:
+        if self._proc is None or self._gdb is None:
+            raise TargetError(f"target {self.name!r} is powered off: call power_on() first")
+        if not self._proc.alive():
+            raise TargetError(f"QEMU for target {self.name!r} exited unexpectedly. {self._qemu_output()}")
+        return self._gdb
+
+    # -- lifecycle ---------------------------------------------------------
+    def start(self, firmware: FirmwareImage | None) -> None:
+        self._firmware = firmware
+        self._saved_flash = None
+        self._boot(self._initial_segments())
+
+    def _initial_segments(self) -> list[Segment]:
+        flash = self.description.flash
+        segments: list[Segment] = []
+        if flash is not None:
+            # Erased flash reads 0xFF; QEMU's RAM starts as zeros.
+            image = bytearray([self.description.erased_byte]) * flash.size
+            others = []
+            for seg in self._firmware.segments if self._firmware else ():
+                if flash.start <= seg.address and seg.end <= flash.end:
+                    off = seg.address - flash.start
+                    image[off : off + len(seg.data)] = seg.data
+                else:
+                    others.append(seg)
+            segments.append(Segment(flash.start, bytes(image)))
+            segments.extend(others)
+        elif self._firmware is not None:
+            segments.extend(self._firmware.segments)
+        return segments
+
+    def _fill(self, gdb: GdbRemote, start: int, size: int, byte: int) -> bool:
+        """Fill memory by running a stub on the halted core; False if not possible."""
+        stub = self._scratch_ram
+        if stub is None or size % _FILL_STEP or start <= stub < start + size:
+            return False
+        word = int.from_bytes(bytes([byte]) * 4, "little")
+        gdb.write_memory(stub, _FILL_STUB)
+        gdb.set_registers({0: start, 1: start + size, 15: stub, 25: 1 << 24,
+                           **{r: word for r in range(2, 10)}})
+        gdb.run_until(stub + len(_FILL_STUB) - 2, self._timeout)
+        # Leave RAM as at power-on; system_reset restores the registers.
+        gdb.write_memory(stub, bytes(len(_FILL_STUB)))
+        return True
+
+    def _write_flash_image(self, gdb: GdbRemote, seg: Segment) -> None:
+        """Write a whole-flash image, skipping long runs of erased bytes after a fill."""
+        erased = self.description.erased_byte
+        if not self._fill(gdb, seg.address, len(seg.data), erased):
+            gdb.write_memory(seg.address, seg.data)
+            return
+        # Non-erased data, allowing erased runs shorter than _MIN_GAP inside.
+        e = re.escape(bytes([erased]))
+        chunks = re.compile(b"[^%s](?:[^%s]|%s{1,%d}(?=[^%s]))*" % (e, e, e, _MIN_GAP - 1, e), re.DOTALL)
+        for match in chunks.finditer(seg.data):
+            gdb.write_memory(seg.address + match.start(), match.group())
+
+    def _boot(self, segments: list[Segment]) -> None:
+        self._launch()
+        gdb = self._require_running()
+        flash = self.description.flash
+        for seg in segments:
+            if flash is not None and seg.address == flash.start and len(seg.data) == flash.size:
+                self._write_flash_image(gdb, seg)
+            else:
+                gdb.write_memory(seg.address, seg.data)
+        # QEMU drops UART output while no client is connected: connect first.
+        try:
+            self._port = serial.serial_for_url(self.console_url, timeout=0)
+        except serial.SerialException as exc:
+            raise TargetError(f"cannot open QEMU's UART socket: {exc}") from None
+        # The core latched SP and PC from an empty vector table at start-up:
+        # reset it now that the image is in place, then let it run.
+        self._qmp.execute("system_reset")
+        gdb.cont()
+        self.boots += 1
+        self._console_reconnected()
+
+    def close(self) -> None:
+        self._shutdown_process()
+        if self._scratch is not None:
+            remove_scratch_dir(self._scratch)
+            self._scratch = None
+
+    # -- power and reset ---------------------------------------------------
+    @property
+    def powered(self) -> bool:
+        return self._proc is not None and self._proc.alive()
+
+    def reset(self) -> None:
+        self._require_running()
+        self._qmp.execute("system_reset")
+        self.boots += 1
+
+    def power_off(self) -> None:
+        if self._proc is None:
+            return
+        flash = self.description.flash
+        if flash is not None and self._proc.alive():
+            self._saved_flash = self.read_memory(flash.start, flash.size)
+        self._shutdown_process()
+        self._console_reconnected()
+
+    def power_on(self) -> None:
+        if self.powered:
+            return
+        flash = self.description.flash
+        if flash is not None and self._saved_flash is not None:
+            self._boot([Segment(flash.start, self._saved_flash)])
+        else:
+            # No flash region described: the firmware is all there is to restore.
+            self._boot(self._initial_segments())
+
+    def program(self, firmware: FirmwareImage) -> None:
+        self.power_off()
+        self.start(firmware)
+
+    # -- memory ------------------------------------------------------------
+    def _paused(self):
+        gdb = self._require_running()
+
+        class _Pause:
+            def __enter__(inner) -> GdbRemote:
+                inner.was_running = gdb.running
+                gdb.halt()
+                return gdb
+
+            def __exit__(inner, *exc: object) -> None:
+                if inner.was_running:
+                    gdb.cont()
+
+        return _Pause()
+
+    def read_memory(self, address: int, size: int) -> bytes:
+        if self._proc is None and self._saved_flash is not None:
+            flash = self.description.flash
+            if flash and flash.start <= address and address + size <= flash.end:
+                off = address - flash.start
+                return self._saved_flash[off : off + size]
+        with self._paused() as gdb:
+            return gdb.read_memory(address, size)
+
+    def write_memory(self, address: int, data: bytes) -> None:
+        with self._paused() as gdb:
+            gdb.write_memory(address, data)
+
+    # -- console -----------------------------------------------------------
+    def console_port(self) -> Any:
+        self._require_running()
+        return self._port
+
+    @property
+    def console_url(self) -> str:
+        return f"socket://127.0.0.1:{self._uart_port}"
+
+    def properties(self) -> dict[str, str]:
+        props = super().properties()
+        props["hil_qemu_machine"] = self._machine
+        return props

@@ -1,0 +1,216 @@
+"""An expect-style console over a pyserial port.
+
+Users already know pexpect, so :class:`Console` *is* a pexpect spawn
+(``pexpect.spawnbase.SpawnBase``): ``expect`` with a pattern list returning the
+index, ``expect_exact``, ``sendline``, ``before``/``after``/``match``, and
+``pexpect.TIMEOUT``/``pexpect.EOF`` usable as patterns.  What it adds:
+
+* the port comes from pyserial, so ``/dev/ttyACM0``, ``socket://``,
+  ``rfc2217://``, ``loop://`` and ptys all work the same;
+* every byte received is kept raw (the transcript) and written to a log file;
+* a timeout raises :class:`ConsoleTimeout` (a ``pexpect.TIMEOUT``) whose
+  message shows what was expected and the last 40 lines received;
+* the port can be swapped under a live console (emulator power cycles).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pexpect
+import serial
+from pexpect.spawnbase import SpawnBase
+
+from ..errors import ConsoleError
+
+TAIL_LINES = 40
+
+
+class ConsoleTimeout(pexpect.TIMEOUT, ConsoleError):
+    """No pattern matched in time; the message shows the last lines received."""
+
+
+class ConsoleClosed(pexpect.EOF, ConsoleError):
+    """The console link closed (the emulator exited, the board was unplugged)."""
+
+
+def _printable(text: str) -> str:
+    # Show control characters visibly instead of letting them drive the terminal.
+    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _describe(pattern: Any) -> str:
+    if pattern is pexpect.TIMEOUT:
+        return "TIMEOUT"
+    if pattern is pexpect.EOF:
+        return "EOF"
+    if isinstance(pattern, re.Pattern):
+        return repr(pattern.pattern)
+    return repr(pattern)
+
+
+class Console(SpawnBase):
+    """pexpect over a pyserial port, with a transcript."""
+
+    def __init__(
+        self,
+        port: Any,
+        *,
+        name: str = "console",
+        timeout: float = 10.0,
+        log_path: Path | None = None,
+        encoding: str = "utf-8",
+    ) -> None:
+        self.port = port
+        super().__init__(
+            timeout=timeout,
+            maxread=4096,
+            searchwindowsize=None,
+            logfile=None,
+            encoding=encoding,
+            codec_errors="replace",
+        )
+        self.name = name
+        self.linesep = "\n"
+        self._transcript = bytearray()
+        self._log_file: BinaryIO | None = open(log_path, "ab") if log_path else None
+        self.log_path = log_path
+
+    # -- the link ------------------------------------------------------------
+    def reattach(self, port: Any) -> None:
+        """Continue on a new port (the old one is owned and closed by its target)."""
+        self.port = port
+        self.flag_eof = False
+
+    def close(self) -> None:
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+    @property
+    def transcript(self) -> bytes:
+        """Every byte received so far, unmodified."""
+        return bytes(self._transcript)
+
+    def transcript_since(self, mark: int) -> bytes:
+        return bytes(self._transcript[mark:])
+
+    @property
+    def mark(self) -> int:
+        """A position in the transcript, for :meth:`transcript_since`."""
+        return len(self._transcript)
+
+    def _record(self, data: bytes) -> None:
+        self._transcript += data
+        if self._log_file is not None:
+            self._log_file.write(data)
+            self._log_file.flush()
+
+    # -- what pexpect calls ----------------------------------------------------
+    def read_nonblocking(self, size: int = 1, timeout: float | None = -1) -> str:
+        if timeout == -1:
+            timeout = self.timeout
+        port = self.port
+        if port is None:
+            self.flag_eof = True
+            raise ConsoleClosed(f"{self.name}: no console link (target powered off?)")
+        try:
+            port.timeout = timeout
+            data = port.read(1)
+            if data:
+                port.timeout = 0
+                data += port.read(size - 1) if size > 1 else b""
+        except (serial.SerialException, OSError) as exc:
+            self.flag_eof = True
+            raise ConsoleClosed(f"{self.name}: console link closed: {exc}") from None
+        if not data:
+            raise pexpect.TIMEOUT("Timeout exceeded.")
+        self._record(data)
+        text = self._decoder.decode(data, final=False)
+        self._log(text, "read")  # pexpect's own logfile/logfile_read, if the user set one
+        return text
+
+    def send(self, s: str | bytes) -> int:
+        if isinstance(s, bytes):
+            data = s
+        else:
+            s = self._coerce_send_string(s)
+            self._log(s, "send")
+            data = self._encoder.encode(s, final=False)
+        try:
+            self.port.write(data)
+            flush = getattr(self.port, "flush", None)
+            if flush:
+                flush()
+        except (serial.SerialException, OSError, AttributeError) as exc:
+            raise ConsoleClosed(f"{self.name}: cannot send, console link closed: {exc}") from None
+        return len(data)
+
+    def sendline(self, s: str | bytes = "") -> int:
+        if isinstance(s, bytes):
+            return self.send(s + self.linesep.encode())
+        return self.send(s + self.linesep)
+
+    def write(self, s: str | bytes) -> None:
+        self.send(s)
+
+    def drain(self, quiet: float = 0.05) -> str:
+        """Read and discard input until the line is quiet for ``quiet`` seconds."""
+        chunks = []
+        while True:
+            try:
+                chunks.append(self.read_nonblocking(4096, timeout=quiet))
+            except pexpect.TIMEOUT:
+                return "".join(chunks)
+
+    # -- better failures -------------------------------------------------------
+    def tail(self, lines: int = TAIL_LINES) -> str:
+        text = self._transcript.decode("utf-8", errors="replace")
+        return "\n".join(_printable(line) for line in text.splitlines()[-lines:])
+
+    def _explain(self, patterns: Any, timeout: float | None, started: float) -> str:
+        if not isinstance(patterns, list):
+            patterns = [patterns]
+        waited = time.monotonic() - started
+        what = ", ".join(_describe(p) for p in patterns)
+        tail = self.tail()
+        received = f"last {TAIL_LINES} lines received:\n{tail}" if tail else "nothing was received at all"
+        return f"{self.name}: no match for [{what}] after {waited:.1f} s; {received}"
+
+    def expect(self, pattern: Any, timeout: float | None = -1, searchwindowsize: int | None = -1, async_: bool = False, **kw: Any) -> Any:
+        started = time.monotonic()
+        try:
+            return super().expect(pattern, timeout=timeout, searchwindowsize=searchwindowsize, async_=async_, **kw)
+        except ConsoleError:
+            raise
+        except pexpect.TIMEOUT:
+            raise ConsoleTimeout(self._explain(pattern, timeout, started)) from None
+        except pexpect.EOF:
+            raise ConsoleClosed(self._explain(pattern, timeout, started).replace("no match", "link closed before a match")) from None
+
+    def expect_exact(self, pattern_list: Any, timeout: float | None = -1, searchwindowsize: int | None = -1, async_: bool = False, **kw: Any) -> Any:
+        started = time.monotonic()
+        try:
+            return super().expect_exact(pattern_list, timeout=timeout, searchwindowsize=searchwindowsize, async_=async_, **kw)
+        except ConsoleError:
+            raise
+        except pexpect.TIMEOUT:
+            raise ConsoleTimeout(self._explain(pattern_list, timeout, started)) from None
+        except pexpect.EOF:
+            raise ConsoleClosed(self._explain(pattern_list, timeout, started).replace("no match", "link closed before a match")) from None
+
+    def __repr__(self) -> str:
+        return f"<Console port={getattr(self.port, 'port', self.port)!r}>"
+
+
+def open_console(url: str, *, baudrate: int = 115200, **kwargs: Any) -> Console:
+    """A console on any pyserial URL or device path (``/dev/ttyACM0``, ``socket://h:p``)."""
+    try:
+        port = serial.serial_for_url(url, baudrate=baudrate, timeout=0)
+    except (serial.SerialException, ValueError) as exc:
+        raise ConsoleError(f"cannot open console {url!r}: {exc}") from None
+    kwargs.setdefault("name", url)
+    return Console(port, **kwargs)

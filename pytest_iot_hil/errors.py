@@ -1,0 +1,34 @@
+"""Exceptions raised by pytest-iot-hil.
+
+Every message is meant to be read by a user at a terminal: it names the file,
+key, program or target involved and says what to do next.
+"""
+
+from __future__ import annotations
+
+
+class HilError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class HilConfigError(HilError):
+    """The inventory, an option or a target description is wrong.
+
+    The pytest layer turns it into ``pytest.UsageError`` (exit code 4).
+    """
+
+
+class BackendUnavailable(HilConfigError):
+    """A program or library a backend needs is missing (e.g. ``qemu-system-arm``)."""
+
+
+class FirmwareError(HilConfigError):
+    """A firmware file is missing, unreadable or in a format we cannot load."""
+
+
+class TargetError(HilError):
+    """A target failed while running: the emulator died, a probe vanished, ..."""
+
+
+class ConsoleError(HilError):
+    """Base class of console failures."""

@@ -1,0 +1,173 @@
+"""The inventory: which targets exist, read from a TOML file (``hil.toml``).
+
+Example::
+
+    default_target = "demo"
+
+    [targets.demo]
+    backend = "qemu"
+    machine = "mps2-an385"
+    firmware = "build/app.elf"          # relative to this file
+    flash = { start = 0x0, size = 0x100000 }
+
+    [targets.demo.regions]
+    bootloader = { start = 0x00000, size = 0xC000 }
+
+Keys every backend understands are listed in ``COMMON_KEYS``; every other key
+of a target is passed to its backend, which validates it.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from .errors import HilConfigError
+from .protocols.target import MemoryRegion, TargetDescription
+
+COMMON_KEYS = {"backend", "firmware", "flash", "regions", "load_address", "erased_byte", "description"}
+
+#: The target used when nothing is configured.
+DEFAULT_TARGET = "qemu-mps2-an385"
+
+
+def demo_firmware_dir() -> Path:
+    """Where the bundled demo firmware lives (installed package or source tree)."""
+    installed = Path(__file__).parent / "demo_firmware"
+    if installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parent.parent / "firmware_fixtures" / "build"
+
+
+def _demo_regions() -> tuple[MemoryRegion, ...]:
+    # The demo bootloader's flash map (firmware_fixtures/PROTOCOL.md).
+    return (
+        MemoryRegion("bootloader", 0x00000, 0xC000),
+        MemoryRegion("journal", 0x0C000, 0x2000),
+        MemoryRegion("reserved", 0x0E000, 0x2000),
+        MemoryRegion("slot_a", 0x10000, 0x78000),
+        MemoryRegion("slot_b", 0x88000, 0x78000),
+    )
+
+
+def builtin_targets() -> dict[str, TargetDescription]:
+    firmware = demo_firmware_dir() / "demo-v0.elf"
+    return {
+        DEFAULT_TARGET: TargetDescription(
+            name=DEFAULT_TARGET,
+            backend="qemu",
+            firmware=firmware,
+            flash=MemoryRegion("flash", 0x0, 0x100000),
+            regions=_demo_regions(),
+            options={"machine": "mps2-an385"},
+            source="<built-in>",
+        )
+    }
+
+
+def _int(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise HilConfigError(f"{where} must be a non-negative integer (e.g. 0x10000), not {value!r}")
+    return value
+
+
+def _region(name: str, value: Any, where: str) -> MemoryRegion:
+    if not isinstance(value, dict) or set(value) - {"start", "size", "nonvolatile"} or not {"start", "size"} <= set(value):
+        raise HilConfigError(f"{where} must be a table like {{ start = 0x10000, size = 0x78000 }}")
+    size = _int(value["size"], f"{where}.size")
+    if size == 0:
+        raise HilConfigError(f"{where}.size must not be 0")
+    return MemoryRegion(name, _int(value["start"], f"{where}.start"), size, bool(value.get("nonvolatile", True)))
+
+
+def _description(name: str, table: Any, path: Path) -> TargetDescription:
+    where = f"{path}: [targets.{name}]"
+    if not isinstance(table, dict):
+        raise HilConfigError(f"{where} must be a table")
+    backend = table.get("backend")
+    if not isinstance(backend, str) or not backend:
+        raise HilConfigError(f'{where} has no `backend` key: add e.g. backend = "qemu"')
+    firmware = table.get("firmware")
+    if firmware is not None and not isinstance(firmware, str):
+        raise HilConfigError(f"{where}.firmware must be a path string")
+    flash = _region("flash", table["flash"], f"{where}.flash") if "flash" in table else None
+    regions_table = table.get("regions", {})
+    if not isinstance(regions_table, dict):
+        raise HilConfigError(f"{where}.regions must be a table of {{ start, size }} tables")
+    regions = tuple(_region(rname, rval, f"{where}.regions.{rname}") for rname, rval in regions_table.items())
+    erased = _int(table.get("erased_byte", 0xFF), f"{where}.erased_byte")
+    if erased > 0xFF:
+        raise HilConfigError(f"{where}.erased_byte must be a byte value (0x00 or 0xFF)")
+    return TargetDescription(
+        name=name,
+        backend=backend,
+        firmware=(path.parent / firmware) if firmware else None,
+        flash=flash,
+        regions=regions,
+        load_address=_int(table.get("load_address", flash.start if flash else 0), f"{where}.load_address"),
+        erased_byte=erased,
+        options={k: v for k, v in table.items() if k not in COMMON_KEYS},
+        source=str(path),
+    )
+
+
+class Inventory:
+    """All known targets: the built-in ones plus those of the inventory file."""
+
+    def __init__(self, targets: dict[str, TargetDescription], default: str, path: Path | None) -> None:
+        self.targets = targets
+        self.default = default
+        self.path = path
+
+    @classmethod
+    def load(cls, path: Path | None) -> "Inventory":
+        targets = builtin_targets()
+        default = DEFAULT_TARGET
+        if path is None:
+            return cls(targets, default, None)
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError:
+            raise HilConfigError(f"inventory file {path} does not exist: fix --hil-config / hil_config") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise HilConfigError(f"inventory file {path} is not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise HilConfigError(f"cannot read inventory file {path}: {exc.strerror}") from None
+        unknown = set(data) - {"targets", "default_target"}
+        if unknown:
+            raise HilConfigError(
+                f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))}: "
+                "only `default_target` and `[targets.NAME]` tables are allowed"
+            )
+        table = data.get("targets", {})
+        if not isinstance(table, dict):
+            raise HilConfigError(f"{path}: `targets` must be a table of [targets.NAME] tables")
+        for name, entry in table.items():
+            targets[name] = _description(name, entry, path)
+        if table:
+            default = next(iter(table))
+        if "default_target" in data:
+            default = data["default_target"]
+            if default not in targets:
+                raise HilConfigError(
+                    f"{path}: default_target = {default!r} names no target (known: {', '.join(sorted(targets))})"
+                )
+        return cls(targets, default, path)
+
+    def get(self, name: str | None) -> TargetDescription:
+        name = name or self.default
+        try:
+            return self.targets[name]
+        except KeyError:
+            where = f" in {self.path}" if self.path else ""
+            raise HilConfigError(
+                f"unknown target {name!r}{where}: choose one of {', '.join(sorted(self.targets))} "
+                "with --hil-target, or add [targets." + name + "] to the inventory"
+            ) from None

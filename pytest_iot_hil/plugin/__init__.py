@@ -1,0 +1,91 @@
+"""The pytest plugin (``pytest11`` entry point ``iot_hil``).
+
+Inert without ``--hil``: it registers its options, markers and hookspecs, and
+skips tests marked ``hil``; nothing else about a pytest run changes.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ..errors import HilConfigError
+from . import hookspecs, options
+from .fixtures import console, hil_booted_target, hil_run, hil_target  # noqa: F401  (fixtures)
+from .reporting import enable_junit_system_out, transcript_sections
+from .run import RUN_KEY, HilRun, get_run
+from ..processes import remove_stale_scratch_dirs
+
+_MARKERS = (
+    "hil: hardware-in-the-loop test; runs only with --hil. "
+    "hil(target=NAME) pins it to a target name or backend kind (e.g. target='qemu').",
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    options.addoption(parser)
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    for marker in _MARKERS:
+        config.addinivalue_line("markers", marker)
+    try:
+        opts = options.read(config)
+        if not opts.enabled:
+            return
+        config.stash[RUN_KEY] = HilRun.from_config(config, opts)
+    except HilConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    remove_stale_scratch_dirs()
+    enable_junit_system_out(config)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    run = get_run(config)
+    if run is None:
+        return None
+    d = run.description
+    fw = f"{run.firmware.path} (sha256 {run.firmware.sha256[:16]}…)" if run.firmware else "none (keep flash)"
+    return [
+        f"hil: target {d.name} (backend {d.backend}, from {d.source}), scope {run.options.scope}",
+        f"hil: firmware {fw}",
+        f"hil: transcripts in {run.options.log_dir}",
+    ]
+
+
+def _pinned_target(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("hil")
+    if marker is None:
+        return None
+    return marker.kwargs.get("target") or (marker.args[0] if marker.args else None)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    run = get_run(config)
+    for item in items:
+        if item.get_closest_marker("hil") is None:
+            continue
+        if run is None:
+            item.add_marker(pytest.mark.skip(reason="hardware-in-the-loop test: run pytest with --hil to enable"))
+            continue
+        pinned = _pinned_target(item)
+        if pinned and pinned not in (run.description.name, run.description.backend):
+            item.add_marker(
+                pytest.mark.skip(
+                    reason=f"pinned to target {pinned!r}; this run uses {run.description.name!r} "
+                    f"(backend {run.description.backend!r}): choose it with --hil-target"
+                )
+            )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    report = yield
+    if call.when == "teardown":
+        # The teardown report is the one junitxml turns into <system-out>.
+        report.sections.extend(transcript_sections(item))
+    return report

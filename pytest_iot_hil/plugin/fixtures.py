@@ -1,0 +1,91 @@
+"""The fixtures a test asks for: ``hil_target``, ``console``, ``hil_run``."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from ..console import Console
+from ..protocols.target import Target
+from .reporting import TRANSCRIPTS_KEY
+from .run import HilRun, get_run
+
+_SKIP_REASON = "hardware-in-the-loop test: run pytest with --hil (or set hil = true / PYTEST_HIL=1) to enable"
+
+
+def _run(request: pytest.FixtureRequest) -> HilRun:
+    run = get_run(request.config)
+    if run is None:
+        pytest.skip(_SKIP_REASON)
+    return run
+
+
+def _target_scope(fixture_name: str, config: pytest.Config) -> str:
+    run = get_run(config)
+    return run.options.scope if run else "function"
+
+
+@pytest.fixture(scope="session")
+def hil_run(request: pytest.FixtureRequest) -> HilRun:
+    """The run's resolved options, target description and firmware."""
+    return _run(request)
+
+
+@pytest.fixture(scope=_target_scope)
+def hil_booted_target(request: pytest.FixtureRequest) -> Iterator[Target]:
+    """A started target, shared according to ``--hil-scope`` (default: per test).
+
+    Prefer ``hil_target``, which also resets a shared target between tests.
+    """
+    run = _run(request)
+    target = run.make_target(run.options.log_dir)
+    try:
+        target.start(run.firmware)
+        target.tests_served = 0  # type: ignore[attr-defined]
+        yield target
+    finally:
+        target.close()
+
+
+@pytest.fixture
+def hil_target(request: pytest.FixtureRequest, hil_booted_target: Target) -> Target:
+    """The target under test, freshly booted (or reset, when it is shared)."""
+    run = _run(request)
+    target = hil_booted_target
+    served = getattr(target, "tests_served", 0)
+    if served:
+        if not target.powered:
+            target.power_on()
+        else:
+            target.reset()
+    target.tests_served = served + 1  # type: ignore[attr-defined]
+    for prop in run.properties() + sorted(target.properties().items()):
+        if prop not in request.node.user_properties:
+            request.node.user_properties.append(prop)
+    return target
+
+
+@pytest.fixture
+def console(request: pytest.FixtureRequest, hil_target: Target) -> Iterator[Console]:
+    """The target's UART console with pexpect's API; its transcript goes to the report."""
+    run = _run(request)
+    log_path = run.log_path_for(request.node.nodeid)
+    log_path.unlink(missing_ok=True)
+    con = Console(
+        hil_target.console_port(),
+        name=f"{hil_target.name} console",
+        timeout=run.options.timeout,
+        log_path=log_path,
+    )
+
+    def reattach() -> None:
+        con.reattach(hil_target.console_port() if hil_target.powered else None)
+
+    hil_target.on_console_reconnect(reattach)
+    try:
+        yield con
+    finally:
+        hil_target.remove_console_listener(reattach)
+        con.close()
+        request.node.stash.setdefault(TRANSCRIPTS_KEY, []).append((con.name, con.transcript, log_path))

@@ -1,0 +1,54 @@
+"""pytest-iot-hil's extension points.
+
+Backends (and, later, power drivers and update clients) plug in by
+implementing these hooks in any pytest plugin: a ``conftest.py``, or a package
+with a ``pytest11`` entry point.  The built-in QEMU backend registers through
+exactly these hooks (``pytest_iot_hil.backends.qemu.plugin``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ..protocols.target import Target, TargetDescription
+
+
+def pytest_hil_backend_names(config: pytest.Config) -> list[str]:
+    """Return the backend names this plugin provides (e.g. ``["qemu"]``).
+
+    Called when an error message lists the available backends. Results of all
+    implementations are concatenated.
+    """
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_hil_validate_target(config: pytest.Config, description: "TargetDescription") -> bool | None:
+    """Check a target description before any test runs.
+
+    Called once, in ``pytest_configure``, for the selected target only when
+    ``--hil`` is given. An implementation that handles ``description.backend``
+    checks its keys and prerequisites (programs on PATH, libraries importable),
+    raises :class:`pytest_iot_hil.errors.HilConfigError` with a message that
+    says what to fix, and returns ``True``. Return ``None`` for backends you do
+    not handle. If nobody returns ``True`` the run stops with "unknown backend".
+    Stops at the first non-``None`` result.
+    """
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_hil_make_target(
+    config: pytest.Config, description: "TargetDescription", log_dir: "Path"
+) -> "Target | None":
+    """Create the (not yet started) :class:`~pytest_iot_hil.protocols.Target`.
+
+    Called each time a test needs a fresh target (once per test by default,
+    once per module or session with ``--hil-scope``). ``log_dir`` is where the
+    backend may keep logs worth attaching to a report. Return ``None`` if you
+    do not handle ``description.backend``. Stops at the first non-``None``
+    result. The caller starts the target and always calls ``close()`` on it.
+    """

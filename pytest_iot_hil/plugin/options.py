@@ -1,0 +1,106 @@
+"""Command-line options, their ini twins and environment fallbacks."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import pytest
+
+SCOPES = ("function", "module", "session")
+
+
+def addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("hil", "hardware-in-the-loop (pytest-iot-hil)")
+    group.addoption(
+        "--hil", action="store_true", default=None,
+        help="run tests marked `hil` against a target (ini: hil; env: PYTEST_HIL=1). "
+        "Without it those tests are skipped and the plugin does nothing else.",
+    )
+    group.addoption("--hil-target", metavar="NAME", default=None,
+                    help="target from the inventory to run on (default: the inventory's default_target, "
+                    "or the built-in qemu-mps2-an385) (ini: hil_target)")
+    group.addoption("--hil-config", metavar="PATH", default=None,
+                    help="TOML inventory of targets (default: hil.toml in the rootdir when present) (ini: hil_config)")
+    group.addoption("--hil-firmware", metavar="PATH", default=None,
+                    help="firmware image (.elf or .bin) the target boots, overriding the inventory (ini: hil_firmware)")
+    group.addoption("--hil-log-dir", metavar="DIR", default=None,
+                    help="where per-test UART transcripts are written (default: hil-logs in the rootdir) (ini: hil_log_dir)")
+    group.addoption("--hil-scope", choices=SCOPES, default=None,
+                    help="how long one booted target is reused: a fresh one per test (function, default), "
+                    "or one per module/session, reset between tests (ini: hil_scope)")
+    group.addoption("--hil-timeout", metavar="SECONDS", type=float, default=None,
+                    help="default console expect timeout in seconds (default 10) (ini: hil_timeout)")
+
+    parser.addini("hil", "enable hardware-in-the-loop tests (same as --hil)", type="bool", default=False)
+    parser.addini("hil_target", "target name (same as --hil-target)", default="")
+    parser.addini("hil_config", "inventory file, relative to the rootdir (same as --hil-config)", default="")
+    parser.addini("hil_firmware", "firmware override (same as --hil-firmware)", default="")
+    parser.addini("hil_log_dir", "transcript directory (same as --hil-log-dir)", default="")
+    parser.addini("hil_scope", "function, module or session (same as --hil-scope)", default="function")
+    parser.addini("hil_timeout", "default console timeout in seconds (same as --hil-timeout)", default="10")
+
+
+@dataclasses.dataclass(frozen=True)
+class HilOptions:
+    enabled: bool
+    target: str | None
+    config_path: Path | None
+    firmware: Path | None
+    log_dir: Path
+    scope: str
+    timeout: float
+
+
+def _truthy(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def read(config: pytest.Config) -> HilOptions:
+    """Resolve every option: command line, then environment, then ini, then default."""
+    from ..errors import HilConfigError
+
+    root = config.rootpath
+    opt = config.option
+
+    enabled = opt.hil
+    if enabled is None and "PYTEST_HIL" in os.environ:
+        enabled = _truthy(os.environ["PYTEST_HIL"])
+    if enabled is None:
+        enabled = bool(config.getini("hil"))
+
+    def path_of(cli: str | None, ini_name: str) -> Path | None:
+        if cli:
+            return Path(cli).absolute()
+        value = config.getini(ini_name)
+        if value:
+            p = Path(value)
+            return p if p.is_absolute() else root / p
+        return None
+
+    config_path = path_of(opt.hil_config, "hil_config")
+    if config_path is None and (root / "hil.toml").is_file():
+        config_path = root / "hil.toml"
+
+    scope = opt.hil_scope or config.getini("hil_scope") or "function"
+    if scope not in SCOPES:
+        raise HilConfigError(f"hil_scope = {scope!r} is not one of {', '.join(SCOPES)}")
+
+    timeout_text = opt.hil_timeout if opt.hil_timeout is not None else config.getini("hil_timeout")
+    try:
+        timeout = float(timeout_text)
+        if timeout <= 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise HilConfigError(f"hil_timeout = {timeout_text!r} must be a positive number of seconds") from None
+
+    return HilOptions(
+        enabled=bool(enabled),
+        target=opt.hil_target or config.getini("hil_target") or None,
+        config_path=config_path,
+        firmware=path_of(opt.hil_firmware, "hil_firmware"),
+        log_dir=path_of(opt.hil_log_dir, "hil_log_dir") or root / "hil-logs",
+        scope=scope,
+        timeout=timeout,
+    )

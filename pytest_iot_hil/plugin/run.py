@@ -1,0 +1,79 @@
+"""Per-run state: the resolved options, the chosen target and its firmware.
+
+Lives in ``config.stash[RUN_KEY]`` (never in module globals), so two pytest
+runs in one process (pytester) do not see each other.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+
+from ..errors import HilConfigError
+from ..firmware import FirmwareImage
+from ..inventory import Inventory
+from ..protocols.target import Target, TargetDescription
+from .options import HilOptions
+
+RUN_KEY = pytest.StashKey["HilRun"]()
+
+
+@dataclasses.dataclass
+class HilRun:
+    config: pytest.Config
+    options: HilOptions
+    inventory: Inventory
+    description: TargetDescription
+    firmware: FirmwareImage | None
+
+    @classmethod
+    def from_config(cls, config: pytest.Config, options: HilOptions) -> "HilRun":
+        inventory = Inventory.load(options.config_path)
+        description = inventory.get(options.target)
+        handled = config.hook.pytest_hil_validate_target(config=config, description=description)
+        if not handled:
+            known = sorted({n for names in config.hook.pytest_hil_backend_names(config=config) for n in names})
+            raise HilConfigError(
+                f"{description.source}: target {description.name!r} uses backend {description.backend!r}, "
+                f"which no installed plugin provides (available: {', '.join(known) or 'none'})"
+            )
+        firmware_path = options.firmware or description.firmware
+        firmware = None
+        if firmware_path is not None:
+            firmware = FirmwareImage.load(firmware_path, load_address=description.load_address)
+        return cls(config, options, inventory, description, firmware)
+
+    def make_target(self, log_dir: Path) -> Target:
+        target = self.config.hook.pytest_hil_make_target(
+            config=self.config, description=self.description, log_dir=log_dir
+        )
+        if target is None:
+            raise HilConfigError(f"no plugin created a target for backend {self.description.backend!r}")
+        return target
+
+    def log_path_for(self, nodeid: str, suffix: str = ".log") -> Path:
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")
+        if len(name) > 150:
+            name = name[:120] + "-" + hashlib.sha1(nodeid.encode()).hexdigest()[:12]
+        self.options.log_dir.mkdir(parents=True, exist_ok=True)
+        return self.options.log_dir / (name + suffix)
+
+    def properties(self) -> list[tuple[str, str]]:
+        props = [
+            ("hil_target", self.description.name),
+            ("hil_backend", self.description.backend),
+        ]
+        if self.firmware is not None:
+            props += [
+                ("hil_firmware", str(self.firmware.path)),
+                ("hil_firmware_sha256", self.firmware.sha256),
+            ]
+        return props
+
+
+def get_run(config: pytest.Config) -> HilRun | None:
+    return config.stash.get(RUN_KEY, None)

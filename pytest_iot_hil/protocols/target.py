@@ -1,0 +1,167 @@
+"""The target protocol shared by every backend (QEMU, Renode, pyOCD boards).
+
+A :class:`TargetDescription` is plain data read from the inventory; a
+:class:`Target` is the live object a backend builds from it.  Tests only use
+the methods below, so a suite written against QEMU runs unchanged on Renode or
+a real board.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, Callable
+
+from ..firmware import FirmwareImage
+
+
+@dataclasses.dataclass(frozen=True)
+class MemoryRegion:
+    """A named address range of the target, e.g. ``slot_a`` or ``journal``."""
+
+    name: str
+    start: int
+    size: int
+    #: ``True`` for memory that keeps its contents without power (flash).
+    nonvolatile: bool = True
+
+    @property
+    def end(self) -> int:
+        return self.start + self.size
+
+    def __contains__(self, address: int) -> bool:
+        return self.start <= address < self.end
+
+
+@dataclasses.dataclass(frozen=True)
+class TargetDescription:
+    """One entry of the inventory: which backend, which firmware, which memory.
+
+    ``options`` holds the backend's own keys (``machine`` for QEMU, ``probe``
+    for pyOCD, ...), exactly as written in the inventory.
+    """
+
+    name: str
+    backend: str
+    firmware: Path | None
+    #: The memory that survives a power cycle ("flash"), and named sub-regions.
+    flash: MemoryRegion | None = None
+    regions: tuple[MemoryRegion, ...] = ()
+    #: Where a raw ``.bin`` firmware file is loaded.
+    load_address: int = 0
+    #: The value erased flash reads as.
+    erased_byte: int = 0xFF
+    options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: Where the description came from, for error messages.
+    source: str = "<built-in>"
+
+    def region(self, name: str) -> MemoryRegion:
+        for region in self.regions:
+            if region.name == name:
+                return region
+        known = ", ".join(r.name for r in self.regions) or "none"
+        raise KeyError(f"target {self.name!r} has no region {name!r} (known: {known})")
+
+    def region_of(self, address: int) -> MemoryRegion | None:
+        for region in self.regions:
+            if address in region:
+                return region
+        return None
+
+
+class Target(ABC):
+    """A device under test, powered, flashed and reachable over a console.
+
+    Lifecycle: the pytest layer calls :meth:`start` once, uses the target, and
+    always calls :meth:`close` (also after failures and interrupts).
+    """
+
+    #: Backend name as used in the inventory (``backend = "qemu"``).
+    backend: str = ""
+
+    def __init__(self, description: TargetDescription) -> None:
+        self.description = description
+        self._console_listeners: list[Callable[[], None]] = []
+
+    @property
+    def name(self) -> str:
+        return self.description.name
+
+    # -- lifecycle -------------------------------------------------------
+    @abstractmethod
+    def start(self, firmware: FirmwareImage | None) -> None:
+        """Power the target up with ``firmware`` programmed (``None``: keep flash)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release everything (processes, sockets, probes). Idempotent."""
+
+    # -- power and reset -------------------------------------------------
+    @abstractmethod
+    def reset(self) -> None:
+        """System reset: the core restarts, RAM and flash keep their contents."""
+
+    @abstractmethod
+    def power_off(self) -> None:
+        """Cut power: flash keeps its contents, RAM does not."""
+
+    @abstractmethod
+    def power_on(self) -> None:
+        """Restore power; the target boots from its flash."""
+
+    @property
+    @abstractmethod
+    def powered(self) -> bool:
+        """Whether the target is currently powered."""
+
+    # -- memory ------------------------------------------------------------
+    @abstractmethod
+    def read_memory(self, address: int, size: int) -> bytes:
+        """Read target memory (the core may be halted briefly)."""
+
+    @abstractmethod
+    def write_memory(self, address: int, data: bytes) -> None:
+        """Write target memory (on emulators this includes emulated flash)."""
+
+    # -- firmware ---------------------------------------------------------
+    @abstractmethod
+    def program(self, firmware: FirmwareImage) -> None:
+        """Program ``firmware`` into the target and boot it."""
+
+    # -- console ----------------------------------------------------------
+    @abstractmethod
+    def console_port(self) -> Any:
+        """The open pyserial-compatible port of the console UART.
+
+        The target owns the port: it opens it before the core runs (so no
+        output is lost) and replaces it when the link has to be re-made, then
+        calls the listeners registered with :meth:`on_console_reconnect`.
+        """
+
+    def on_console_reconnect(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` whenever the console port must be re-opened.
+
+        Emulators that restart on a power cycle get a new UART socket; the
+        console re-opens it so a test keeps one ``console`` object throughout.
+        """
+        self._console_listeners.append(callback)
+
+    def remove_console_listener(self, callback: Callable[[], None]) -> None:
+        if callback in self._console_listeners:
+            self._console_listeners.remove(callback)
+
+    def _console_reconnected(self) -> None:
+        for callback in list(self._console_listeners):
+            callback()
+
+    # -- reporting --------------------------------------------------------
+    def properties(self) -> dict[str, str]:
+        """Facts recorded in the JUnit report (backend, machine, probe, ...)."""
+        return {"hil_target": self.name, "hil_backend": self.backend}
+
+    def __enter__(self) -> "Target":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
