@@ -2,8 +2,8 @@
  * Prints its banner, then answers text commands on UART0. */
 #include "../hw/mps2.h"
 #include "../hw/uart.h"
-#include "../lib/linebuf.h"
-#include "../lib/strfmt.h"
+#include "../core/linebuf.h"
+#include "../core/strfmt.h"
 
 static void reply(const char *line)
 {

@@ -1,0 +1,100 @@
+/* A/B bootloader (ota-reference §5 with §6): decides which slot runs,
+ * prints one BOOT line, arms the watchdog and jumps. With no bootable
+ * image it stays in recovery and serves `info` and the update protocol. */
+#include "../core/bootflow.h"
+#include "../core/console.h"
+#include "../core/layout.h"
+#include "../core/ota.h"
+#include "../core/report.h"
+#include "../hw/board.h"
+#include "../hw/flash_hw.h"
+#include "../hw/mps2.h"
+#include "../hw/uart.h"
+
+static struct journal journal;
+static struct boot_result result;
+static struct console con;
+static struct ota ota;
+static uint32_t cause;
+
+static void put_line(void *ctx, const char *line)
+{
+    (void)ctx;
+    uart_puts(line);
+    uart_puts("\r\n");
+}
+
+__attribute__((noreturn)) static void jump_to(uint32_t vectors)
+{
+    uint32_t sp = *(const volatile uint32_t *)vectors;
+    uint32_t pc = *(const volatile uint32_t *)(vectors + 4);
+    SCB_VTOR = vectors;
+    __asm volatile("dsb\n\tisb\n\tmsr msp, %0\n\tbx %1" : : "r"(sp), "r"(pc) : "memory");
+    __builtin_unreachable();
+}
+
+static void text_command(const char *cmd)
+{
+    char line[200];
+    struct strfmt sf;
+    sf_init(&sf, line, sizeof line);
+    if (str_eq(cmd, "info")) {
+        journal_load(&journal, &flash_hw);
+        report_info(&sf, &journal, -1, 0, (int)cause);
+    } else if (str_eq(cmd, "version")) {
+        sf_str(&sf, "version recovery slot=-");
+    } else if (str_eq(cmd, "reboot")) {
+        put_line(0, "rebooting");
+        board_set_reset_cause(RC_REBOOT);
+        board_reset();
+    } else {
+        sf_str(&sf, "? unknown command");
+    }
+    put_line(0, line);
+}
+
+int main(void)
+{
+    char line[200];
+    struct strfmt sf;
+
+    uart_init();
+    cause = board_take_reset_cause();
+    NOINIT->boot_cause = cause;
+    NOINIT->boot_magic = BOOTINFO_MAGIC;
+
+    boot_decide(&journal, &flash_hw, &result);
+    sf_init(&sf, line, sizeof line);
+    report_boot_line(&sf, &result, (int)cause);
+    put_line(0, line);
+
+    if (result.slot >= 0) {
+        /* Armed for every image: a hang costs a try (PENDING) or at least
+         * resets (CONFIRMED). The app feeds it from its main loop. */
+        board_wdog_start();
+        jump_to(slot_base(result.slot) + IMAGE_HEADER_SIZE);
+    }
+
+    /* Recovery: nothing runs; updates go to slot A. */
+    console_init(&con);
+    ota_init(&ota, &flash_hw, &journal, -1, SLOT_A, put_line, 0);
+    board_ticks_init();
+    for (;;) {
+        enum con_event ev = console_tick(&con, board_ticks_elapsed_ms());
+        if (ev == CON_NONE) {
+            int c = uart_getc();
+            if (c < 0) {
+                continue;
+            }
+            ev = console_feed(&con, (uint8_t)c);
+        }
+        switch (ev) {
+        case CON_LINE: text_command(con.lb.buf); break;
+        case CON_BAD_LINE: put_line(0, "? unknown command"); break;
+        case CON_FRAME: ota_frame(&ota, con.frame, con.flen); break;
+        case CON_FRAME_OVERLONG: ota_frame_error(&ota, "overlong"); break;
+        case CON_FRAME_TIMEOUT: ota_frame_error(&ota, "timeout"); break;
+        default: break;
+        }
+    }
+}

@@ -1,0 +1,38 @@
+/* Flash map of the demo target (QEMU mps2-an385, SSRAM1 used as 1 MiB of
+ * emulated flash) and the rules of that flash. */
+#ifndef LAYOUT_H
+#define LAYOUT_H
+
+#define FLASH_BASE          0x00000000u
+#define FLASH_SIZE          0x00100000u
+#define FLASH_SECTOR_SIZE   0x1000u      /* erase granularity */
+#define FLASH_UNIT          8u           /* program granularity */
+#define FLASH_ERASED_BYTE   0xFFu
+
+#define BOOTLOADER_BASE     0x00000000u
+#define BOOTLOADER_SIZE     0x0000C000u
+#define JOURNAL0_BASE       0x0000C000u
+#define JOURNAL1_BASE       0x0000D000u
+#define RESERVED_BASE       0x0000E000u
+#define RESERVED_SIZE       0x00002000u
+#define SLOT_A_BASE         0x00010000u
+#define SLOT_B_BASE         0x00088000u
+#define SLOT_SIZE           0x00078000u
+
+#define IMAGE_HEADER_SIZE   0x200u       /* vector table at slot base + 0x200 */
+
+#define NUM_SLOTS           2
+#define SLOT_A              0
+#define SLOT_B              1
+
+static inline unsigned slot_base(int slot)
+{
+    return slot == SLOT_B ? SLOT_B_BASE : SLOT_A_BASE;
+}
+
+static inline char slot_letter(int slot)
+{
+    return slot == SLOT_B ? 'B' : (slot == SLOT_A ? 'A' : '-');
+}
+
+#endif
