@@ -14,6 +14,7 @@ How a target is run (emulator-facts.md §6-7):
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import socket
@@ -67,6 +68,27 @@ def validate(description: TargetDescription) -> None:
             f"{description.source}: target {description.name!r}: `extra_args` must be a list of strings"
         )
     find_qemu(description)
+
+
+_runs_cache: dict[tuple[bytes, int], list[tuple[int, bytes]]] = {}
+
+
+def _non_erased_runs(data: bytes, erased: int) -> list[tuple[int, bytes]]:
+    """(offset, bytes) of the non-erased data, allowing short erased runs inside.
+
+    The same firmware image is written at every boot, so the plan is cached
+    (keyed by a digest: images differ in content, not in object identity).
+    """
+    key = (hashlib.blake2b(data, digest_size=16).digest(), erased)
+    runs = _runs_cache.get(key)
+    if runs is None:
+        e = re.escape(bytes([erased]))
+        pattern = re.compile(b"[^%s](?:[^%s]|%s{1,%d}(?=[^%s]))*" % (e, e, e, _MIN_GAP - 1, e), re.DOTALL)
+        runs = [(m.start(), m.group()) for m in pattern.finditer(data)]
+        if len(_runs_cache) > 64:
+            _runs_cache.clear()
+        _runs_cache[key] = runs
+    return runs
 
 
 def _listening_socket() -> socket.socket:
@@ -202,11 +224,8 @@ class QemuTarget(Target):
         if not self._fill(gdb, seg.address, len(seg.data), erased):
             gdb.write_memory(seg.address, seg.data)
             return
-        # Non-erased data, allowing erased runs shorter than _MIN_GAP inside.
-        e = re.escape(bytes([erased]))
-        chunks = re.compile(b"[^%s](?:[^%s]|%s{1,%d}(?=[^%s]))*" % (e, e, e, _MIN_GAP - 1, e), re.DOTALL)
-        for match in chunks.finditer(seg.data):
-            gdb.write_memory(seg.address + match.start(), match.group())
+        for offset, chunk in _non_erased_runs(seg.data, erased):
+            gdb.write_memory(seg.address + offset, chunk)
 
     def _boot(self, segments: list[Segment]) -> None:
         self._launch()
