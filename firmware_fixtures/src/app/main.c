@@ -87,7 +87,7 @@ static void text_command(const char *cmd)
         if (health_check(&sec_cnt) != 0) {
             sf_str(&sf, "ERR health check failed");
         } else {
-            int rc = bs_confirm(&journal, running, sec_cnt, &seq);
+            int rc = bs_confirm(&journal, &flash_hw, running, sec_cnt, &seq);
             if (rc == 0) {
                 sf_str(&sf, "OK confirm seq=");
                 sf_u32(&sf, seq);
@@ -99,7 +99,7 @@ static void text_command(const char *cmd)
             }
         }
     } else if (str_eq(cmd, "mark-bad")) {
-        if (bs_mark_bad(&journal, running) == 0) {
+        if (bs_mark_bad(&journal, &flash_hw, running) == 0) {
             put_line(0, "OK mark-bad");
             board_set_reset_cause(RC_MARK_BAD);
             board_reset();

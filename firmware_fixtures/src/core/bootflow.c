@@ -112,9 +112,10 @@ void boot_decide(struct journal *j, const struct flash_ops *f, struct boot_resul
     recovery(j, out);
 }
 
-int bs_confirm(struct journal *j, int running, uint32_t sec_cnt, uint32_t *seq)
+int bs_confirm(struct journal *j, const struct flash_ops *f, int running, uint32_t sec_cnt,
+               uint32_t *seq)
 {
-    journal_load(j, j->f);
+    journal_load(j, f);
     if (!j->have_latest) {
         return -2;
     }
@@ -141,9 +142,9 @@ int bs_confirm(struct journal *j, int running, uint32_t sec_cnt, uint32_t *seq)
     return 0;
 }
 
-int bs_mark_bad(struct journal *j, int running)
+int bs_mark_bad(struct journal *j, const struct flash_ops *f, int running)
 {
-    journal_load(j, j->f);
+    journal_load(j, f);
     struct jrec r;
     journal_template(j, &r);
     r.slot[running].state = ST_BAD;

@@ -34,10 +34,11 @@ void boot_decide(struct journal *j, const struct flash_ops *f, struct boot_resul
  * Returns 0 (with *seq = the record now latest; no write if already
  * CONFIRMED), -1 on a flash error, -2 if the running slot is neither
  * PENDING nor CONFIRMED in the journal. */
-int bs_confirm(struct journal *j, int running, uint32_t sec_cnt, uint32_t *seq);
+int bs_confirm(struct journal *j, const struct flash_ops *f, int running, uint32_t sec_cnt,
+               uint32_t *seq);
 
 /* mark-bad: {running BAD, reason MARK_BAD, preferred = other}. */
-int bs_mark_bad(struct journal *j, int running);
+int bs_mark_bad(struct journal *j, const struct flash_ops *f, int running);
 
 const char *reset_cause_name(int cause);
 
