@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Builds the committed set of bad images in build/bad/ from the good ones.
+
+For each slot (A, B) it takes build/app-v2-slot<S>.signed.bin and writes:
+
+    app-v2-slot<S>.payload-flip.bin     one bit of the payload flipped
+    app-v2-slot<S>.header-magic.bin     one bit of the header magic flipped
+    app-v2-slot<S>.header-loadaddr.bin  ih_load_addr set to the other slot (hash now wrong)
+    app-v2-slot<S>.seccnt-flip.bin      one bit of the protected SEC_CNT value flipped
+    app-v2-slot<S>.sha-flip.bin         one bit of the unprotected SHA-256 value flipped
+    app-v2-slot<S>.truncated.bin        cut in the middle of the SHA-256 TLV
+    app-v2-lowsec-slot<S>.signed.bin    the same payload validly re-signed with security counter 0
+    app-v2-slot<S>-as-slot<T>.signed.bin  validly re-signed for the other slot (code still linked for S)
+
+and MANIFEST.json, which says for each file what was done and what imgtool
+and the demo bootloader (image.c, modelled by pytest_iot_hil.images.validate)
+say about it once v1 is confirmed (floor 1).
+
+Everything is deterministic (imgtool without a key), so running it again
+gives the same bytes; tests/images/test_bad_images.py checks that.  Run it
+after `make install` whenever the good images change:
+
+    python3 firmware_fixtures/tools/make_bad_images.py [--build DIR] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+try:
+    from pytest_iot_hil import images
+except ImportError:  # run from a checkout without installing the package
+    sys.path.insert(0, str(HERE.parent.parent))
+    from pytest_iot_hil import images
+
+SOURCE = "app-v2-slot{slot}.signed.bin"
+#: The floor once app v1 (security counter 1) is confirmed: the situation the
+#: OTA tests start from.
+FLOOR = 1
+
+
+def variants(slot: str, good: bytes) -> list[tuple[str, str, str, bytes]]:
+    """(file name, kind, description, bytes) of every bad image made from ``good``."""
+    other = "B" if slot == "A" else "A"
+    base = f"app-v2-slot{slot}"
+    info = images.read_image(good)
+    return [
+        (f"{base}.payload-flip.bin", "payload-flip", "bit 0 of payload byte 0 flipped",
+         images.flip_byte(good, "payload")),
+        (f"{base}.header-magic.bin", "header-magic", "bit 0 of the header magic flipped",
+         images.flip_byte(good, "header")),
+        (f"{base}.header-loadaddr.bin", "header-loadaddr",
+         f"ih_load_addr changed to slot {other}'s base, not re-signed",
+         images.set_load_addr(good, images.DEMO_SLOT_BASES[other])),
+        (f"{base}.seccnt-flip.bin", "seccnt-flip", "bit 0 of the protected SEC_CNT value flipped",
+         images.flip_byte(good, "protected_tlv")),
+        (f"{base}.sha-flip.bin", "sha-flip", "bit 0 of the unprotected SHA-256 value flipped",
+         images.flip_byte(good, "tlv")),
+        (f"{base}.truncated.bin", "truncated", "cut in the middle of the SHA-256 TLV",
+         images.truncate(good)),
+        (f"app-v2-lowsec-slot{slot}.signed.bin", "lowsec",
+         f"payload re-signed with imgtool: version {info.version}, security counter 0",
+         images.resign(good, security_counter=0)),
+        (f"{base}-as-slot{other}.signed.bin", "wrong-slot",
+         f"payload linked for slot {slot} re-signed with imgtool for slot {other}'s base",
+         images.wrong_slot(good)),
+    ]
+
+
+def _reader_verdict(data: bytes) -> str:
+    try:
+        info = images.read_image(data)
+    except images.ImageFormatError:
+        return "format-error"
+    return "ok" if info.hash_ok else "hash-mismatch"
+
+
+def generate(build: Path, out: Path) -> list[Path]:
+    """Writes every bad image and the manifest into ``out``; returns the paths written."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    manifest = []
+    for slot in ("A", "B"):
+        source = build / SOURCE.format(slot=slot)
+        good = source.read_bytes()
+        for name, kind, description, data in variants(slot, good):
+            target_slot = name.rsplit("-as-slot", 1)[1][0] if kind == "wrong-slot" else slot
+            base = images.DEMO_SLOT_BASES[target_slot]
+            path = out / name
+            path.write_bytes(data)
+            written.append(path)
+            manifest.append({
+                "file": name,
+                "source": source.name,
+                "kind": kind,
+                "description": description,
+                "slot": target_slot,
+                "size": len(data),
+                "reader": _reader_verdict(data),
+                "imgtool": images.verify_with_imgtool(data),
+                # FINISH validates with limit = the transferred size; a boot
+                # validates the slot, where the bytes after the image are erased.
+                "firmware_finish": images.check_demo_image(data, slot_base=base, limit=len(data), floor=FLOOR),
+                "firmware_boot": images.check_demo_image(data, slot_base=base, floor=FLOOR),
+            })
+    path = out / "MANIFEST.json"
+    path.write_text(json.dumps({"floor": FLOOR, "images": manifest}, indent=2) + "\n")
+    written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build", type=Path, default=HERE.parent / "build", help="where the good images are")
+    parser.add_argument("--out", type=Path, default=None, help="where to write (default: BUILD/bad)")
+    args = parser.parse_args(argv)
+    out = args.out or args.build / "bad"
+    try:
+        written = generate(args.build, out)
+    except (OSError, images.ImageFormatError, images.ImageBuildError) as exc:
+        print(f"make_bad_images: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {len(written)} files to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
