@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
 """Builds the committed set of bad images in build/bad/ from the good ones.
 
-For each slot (A, B) it takes build/app-v2-slot<S>.signed.bin and writes:
+For each slot S (A, B) it takes build/app-v2-slot<S>.signed.bin and writes
+images meant to be written to slot S (names follow the good images:
+app-<variant>-slot<S>; ".signed.bin" only for the validly built ones):
 
-    app-v2-slot<S>.payload-flip.bin     one bit of the payload flipped
-    app-v2-slot<S>.header-magic.bin     one bit of the header magic flipped
-    app-v2-slot<S>.header-loadaddr.bin  ih_load_addr set to the other slot (hash now wrong)
-    app-v2-slot<S>.seccnt-flip.bin      one bit of the protected SEC_CNT value flipped
-    app-v2-slot<S>.sha-flip.bin         one bit of the unprotected SHA-256 value flipped
-    app-v2-slot<S>.truncated.bin        cut in the middle of the SHA-256 TLV
+    app-v2-payload-flip-slot<S>.bin     one bit of the payload flipped
+    app-v2-header-magic-slot<S>.bin     one bit of the header magic flipped
+    app-v2-header-loadaddr-slot<S>.bin  ih_load_addr set to the other slot (hash now wrong)
+    app-v2-seccnt-flip-slot<S>.bin      one bit of the protected SEC_CNT value flipped
+    app-v2-sha-flip-slot<S>.bin         one bit of the unprotected SHA-256 value flipped
+    app-v2-truncated-slot<S>.bin        cut in the middle of the SHA-256 TLV
     app-v2-lowsec-slot<S>.signed.bin    the same payload validly re-signed with security counter 0
-    app-v2-slot<S>-as-slot<T>.signed.bin  validly re-signed for the other slot (code still linked for S)
+    app-v2-wrong-slot-slot<S>.signed.bin  the *other* slot's build validly re-signed for slot S
+                                        (header says S, code is linked for the other slot)
 
 and MANIFEST.json, which says for each file what was done and what imgtool
 and the demo bootloader (image.c, modelled by pytest_iot_hil.images.validate)
@@ -43,31 +46,37 @@ SOURCE = "app-v2-slot{slot}.signed.bin"
 FLOOR = 1
 
 
-def variants(slot: str, good: bytes) -> list[tuple[str, str, str, bytes]]:
-    """(file name, kind, description, bytes) of every bad image made from ``good``."""
+def variants(slot: str, good: bytes, other_good: bytes) -> list[tuple[str, str, str, bytes]]:
+    """(file name, kind, description, bytes) of every bad image for ``slot``.
+
+    ``good`` is app v2 built for ``slot``, ``other_good`` app v2 built for the other slot.
+    """
     other = "B" if slot == "A" else "A"
-    base = f"app-v2-slot{slot}"
     info = images.read_image(good)
+
+    def name(kind: str, signed: bool = False) -> str:
+        return f"app-v2-{kind}-slot{slot}{'.signed' if signed else ''}.bin"
+
     return [
-        (f"{base}.payload-flip.bin", "payload-flip", "bit 0 of payload byte 0 flipped",
+        (name("payload-flip"), "payload-flip", "bit 0 of payload byte 0 flipped",
          images.flip_byte(good, "payload")),
-        (f"{base}.header-magic.bin", "header-magic", "bit 0 of the header magic flipped",
+        (name("header-magic"), "header-magic", "bit 0 of the header magic flipped",
          images.flip_byte(good, "header")),
-        (f"{base}.header-loadaddr.bin", "header-loadaddr",
+        (name("header-loadaddr"), "header-loadaddr",
          f"ih_load_addr changed to slot {other}'s base, not re-signed",
          images.set_load_addr(good, images.DEMO_SLOT_BASES[other])),
-        (f"{base}.seccnt-flip.bin", "seccnt-flip", "bit 0 of the protected SEC_CNT value flipped",
+        (name("seccnt-flip"), "seccnt-flip", "bit 0 of the protected SEC_CNT value flipped",
          images.flip_byte(good, "protected_tlv")),
-        (f"{base}.sha-flip.bin", "sha-flip", "bit 0 of the unprotected SHA-256 value flipped",
+        (name("sha-flip"), "sha-flip", "bit 0 of the unprotected SHA-256 value flipped",
          images.flip_byte(good, "tlv")),
-        (f"{base}.truncated.bin", "truncated", "cut in the middle of the SHA-256 TLV",
+        (name("truncated"), "truncated", "cut in the middle of the SHA-256 TLV",
          images.truncate(good)),
-        (f"app-v2-lowsec-slot{slot}.signed.bin", "lowsec",
+        (name("lowsec", signed=True), "lowsec",
          f"payload re-signed with imgtool: version {info.version}, security counter 0",
          images.resign(good, security_counter=0)),
-        (f"{base}-as-slot{other}.signed.bin", "wrong-slot",
-         f"payload linked for slot {slot} re-signed with imgtool for slot {other}'s base",
-         images.wrong_slot(good)),
+        (name("wrong-slot", signed=True), "wrong-slot",
+         f"app v2 linked for slot {other}, re-signed with imgtool for slot {slot}'s base",
+         images.wrong_slot(other_good)),
     ]
 
 
@@ -85,20 +94,21 @@ def generate(build: Path, out: Path) -> list[Path]:
     written = []
     manifest = []
     for slot in ("A", "B"):
+        other = "B" if slot == "A" else "A"
         source = build / SOURCE.format(slot=slot)
-        good = source.read_bytes()
-        for name, kind, description, data in variants(slot, good):
-            target_slot = name.rsplit("-as-slot", 1)[1][0] if kind == "wrong-slot" else slot
-            base = images.DEMO_SLOT_BASES[target_slot]
+        other_source = build / SOURCE.format(slot=other)
+        good, other_good = source.read_bytes(), other_source.read_bytes()
+        base = images.DEMO_SLOT_BASES[slot]
+        for name, kind, description, data in variants(slot, good, other_good):
             path = out / name
             path.write_bytes(data)
             written.append(path)
             manifest.append({
                 "file": name,
-                "source": source.name,
+                "source": (other_source if kind == "wrong-slot" else source).name,
                 "kind": kind,
                 "description": description,
-                "slot": target_slot,
+                "slot": slot,
                 "size": len(data),
                 "reader": _reader_verdict(data),
                 "imgtool": images.verify_with_imgtool(data),

@@ -101,10 +101,11 @@ class JournalRecord:
     problem: str | None  # None when valid
     magic: int
     seq: int
-    preferred: int  # slot index, 0 (A) or 1 (B)
+    preferred: str  # "A" or "B" (UNKNOWN(n) in a corrupt record)
+    preferred_index: int  # as stored: 0 (A) or 1 (B)
     reason: str
     floor: int
-    slots: tuple[SlotRecord, SlotRecord]
+    slots: dict[str, SlotRecord]  # keys "A" and "B", like InfoLine.slots
     boot_count: int
     crc: int
     raw: bytes
@@ -114,14 +115,9 @@ class JournalRecord:
         """Offset of the record from the start of the journal region."""
         return self.sector * SECTOR_SIZE + self.index * RECORD_SIZE
 
-    @property
-    def preferred_slot(self) -> str:
-        return _name(SLOT_NAMES, self.preferred)
-
     def slot(self, name: str | int) -> SlotRecord:
-        """The entry of slot ``"A"``/``"B"`` (or 0/1)."""
-        index = SLOT_NAMES.index(name) if isinstance(name, str) else name
-        return self.slots[index]
+        """The entry of slot ``"A"``/``"B"`` (or its index 0/1)."""
+        return self.slots[SLOT_NAMES[name] if isinstance(name, int) else name]
 
 
 def decode_record(raw: bytes, *, sector: int = 0, index: int = 0) -> JournalRecord:
@@ -148,10 +144,10 @@ def decode_record(raw: bytes, *, sector: int = 0, index: int = 0) -> JournalReco
     elif reason >= len(REASONS):
         problem = f"unknown reason {reason}"
 
-    slots = tuple(
-        SlotRecord(_name(STATES, state), tries, sec_cnt, version_str(version), digest)
-        for state, tries, sec_cnt, version, digest in slot_fields
-    )
+    slots = {
+        name: SlotRecord(_name(STATES, state), tries, sec_cnt, version_str(version), digest)
+        for name, (state, tries, sec_cnt, version, digest) in zip(SLOT_NAMES, slot_fields)
+    }
     return JournalRecord(
         sector=sector,
         index=index,
@@ -159,10 +155,11 @@ def decode_record(raw: bytes, *, sector: int = 0, index: int = 0) -> JournalReco
         problem=problem,
         magic=magic,
         seq=seq,
-        preferred=preferred,
+        preferred=_name(SLOT_NAMES, preferred),
+        preferred_index=preferred,
         reason=_name(REASONS, reason),
         floor=floor,
-        slots=slots,  # type: ignore[arg-type]
+        slots=slots,
         boot_count=boot_count,
         crc=crc,
         raw=raw,
@@ -282,7 +279,7 @@ def encode_record(
     preferred: int | str = 0,
     reason: int | str = "NONE",
     floor: int = 0,
-    slots: Iterable[object] = (EMPTY_SLOT, EMPTY_SLOT),
+    slots: Iterable[object] | dict[str, object] = (EMPTY_SLOT, EMPTY_SLOT),
     boot_count: int = 0,
     magic: int = RECORD_MAGIC,
     crc: int | None = None,
@@ -290,7 +287,8 @@ def encode_record(
     """Bytes of one record exactly as ``jrec_encode()`` writes them. For building test fixtures.
 
     ``slots`` holds two :class:`SlotRecord` or ``(state, tries, sec_cnt,
-    version, digest)`` tuples (names or codes).  ``crc=None`` computes the right
+    version, digest)`` tuples (names or codes), in slot order or as a dict
+    ``{"A": ..., "B": ...}``.  ``crc=None`` computes the right
     CRC; pass a number to make a bad one.
     """
     out = bytearray([ERASED_BYTE]) * RECORD_SIZE
@@ -298,7 +296,7 @@ def encode_record(
     why = REASONS.index(reason) if isinstance(reason, str) else reason
     struct.pack_into("<IIBB", out, 0, magic, seq, pref, why)
     struct.pack_into("<I", out, 12, floor)
-    pair = list(slots)
+    pair = [slots[name] for name in SLOT_NAMES] if isinstance(slots, dict) else list(slots)
     if len(pair) != 2:
         raise ValueError(f"a record holds 2 slots, not {len(pair)}")
     for off, slot in zip(_SLOT_OFFSETS, pair):
