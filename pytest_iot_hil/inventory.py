@@ -57,7 +57,8 @@ def _demo_regions() -> tuple[MemoryRegion, ...]:
 
 
 def builtin_targets() -> dict[str, TargetDescription]:
-    firmware = demo_firmware_dir() / "demo-v0.elf"
+    # The factory image: demo bootloader, app v1 in slot A, erased journal and slot B.
+    firmware = demo_firmware_dir() / "factory-v1.bin"
     return {
         DEFAULT_TARGET: TargetDescription(
             name=DEFAULT_TARGET,

@@ -123,9 +123,11 @@ class Console(SpawnBase):
             if data:
                 port.timeout = 0
                 data += port.read(size - 1) if size > 1 else b""
-        except (serial.SerialException, OSError) as exc:
+        except (serial.SerialException, OSError, AttributeError, TypeError) as exc:
+            # pyserial's socket handler drops its socket to None when another
+            # thread closes the port (a power cut): that is a closed link too.
             self.flag_eof = True
-            raise ConsoleClosed(f"{self.name}: console link closed: {exc}") from None
+            raise ConsoleClosed(f"{self.name}: console link closed: {exc or type(exc).__name__}") from None
         if not data:
             raise pexpect.TIMEOUT("Timeout exceeded.")
         self._record(data)
@@ -145,8 +147,8 @@ class Console(SpawnBase):
             flush = getattr(self.port, "flush", None)
             if flush:
                 flush()
-        except (serial.SerialException, OSError, AttributeError) as exc:
-            raise ConsoleClosed(f"{self.name}: cannot send, console link closed: {exc}") from None
+        except (serial.SerialException, OSError, AttributeError, TypeError) as exc:
+            raise ConsoleClosed(f"{self.name}: cannot send, console link closed: {exc or type(exc).__name__}") from None
         return len(data)
 
     def sendline(self, s: str | bytes = "") -> int:

@@ -10,7 +10,7 @@ import pytest
 
 from ..errors import HilConfigError
 from . import hookspecs, options
-from .fixtures import console, hil_booted_target, hil_run, hil_target  # noqa: F401  (fixtures)
+from .fixtures import console, hil_booted_target, hil_run, hil_target, ota  # noqa: F401  (fixtures)
 from .reporting import enable_junit_system_out, transcript_sections
 from .run import RUN_KEY, HilRun, get_run
 from ..processes import remove_stale_scratch_dirs
@@ -42,6 +42,13 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     remove_stale_scratch_dirs()
     enable_junit_system_out(config)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_hil_make_update_client(config: pytest.Config, target, console):
+    from ..update import DemoUpdateClient
+
+    return DemoUpdateClient(console)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:

@@ -8,6 +8,7 @@ import pytest
 
 from ..console import Console
 from ..protocols.target import Target
+from ..update import Progress, UpdateClient
 from .reporting import TRANSCRIPTS_KEY
 from .run import HilRun, get_run
 
@@ -89,3 +90,35 @@ def console(request: pytest.FixtureRequest, hil_target: Target) -> Iterator[Cons
         hil_target.remove_console_listener(reattach)
         con.close()
         request.node.stash.setdefault(TRANSCRIPTS_KEY, []).append((con.name, con.transcript, log_path))
+
+
+def _terminal_progress(config: pytest.Config):
+    """Progress lines in pytest's terminal for transfers that take over a second."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    shown = {"at": 0.0}
+
+    def show(progress: Progress) -> None:
+        done = progress.sent >= progress.total
+        if reporter is None or progress.elapsed < 1.0 or (not done and progress.elapsed - shown["at"] < 0.5):
+            return
+        shown["at"] = progress.elapsed
+        line = (f"ota: {progress.sent / 1024:.1f}/{progress.total / 1024:.1f} KiB "
+                f"({100 * progress.sent // max(progress.total, 1)}%) at {progress.rate / 1024:.1f} KiB/s")
+        if capture is not None:
+            with capture.global_and_fixture_disabled():
+                reporter.write_line(line)
+        else:
+            reporter.write_line(line)
+
+    return show
+
+
+@pytest.fixture
+def ota(request: pytest.FixtureRequest, hil_target: Target, console: Console) -> UpdateClient:
+    """The update client for the target (the demo protocol unless a plugin provides another)."""
+    client = request.config.hook.pytest_hil_make_update_client(config=request.config, target=hil_target, console=console)
+    if client is None:
+        pytest.fail("no plugin provided an update client (pytest_hil_make_update_client)")
+    client.on_progress(_terminal_progress(request.config))
+    return client

@@ -15,7 +15,9 @@ import pytest
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from ..console import Console
     from ..protocols.target import Target, TargetDescription
+    from ..update import UpdateClient
 
 
 def pytest_hil_backend_names(config: pytest.Config) -> list[str]:
@@ -51,4 +53,17 @@ def pytest_hil_make_target(
     backend may keep logs worth attaching to a report. Return ``None`` if you
     do not handle ``description.backend``. Stops at the first non-``None``
     result. The caller starts the target and always calls ``close()`` on it.
+    """
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_hil_make_update_client(config: pytest.Config, target: "Target", console: "Console") -> "UpdateClient | None":
+    """Create the update client behind the ``ota`` fixture.
+
+    Called once per test that uses ``ota``. Return an
+    :class:`~pytest_iot_hil.update.UpdateClient` subclass that speaks your
+    firmware's update protocol (over ``console``, or any other link you
+    open), or ``None`` to let others decide. The built-in implementation runs
+    last and returns the demo firmware's client. Stops at the first
+    non-``None`` result.
     """

@@ -18,6 +18,10 @@ from ...errors import TargetError
 _MAX_MEM_CHUNK = 1024
 
 
+class GdbTimeout(TargetError):
+    """No packet arrived in time (for a stop reply this can simply mean: still running)."""
+
+
 def _checksum(payload: bytes) -> bytes:
     return b"%02x" % (sum(payload) & 0xFF)
 
@@ -46,12 +50,12 @@ class GdbRemote:
     def _recv_more(self, deadline: float) -> None:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise TargetError(f"the {self._what} did not answer within {self._timeout:.0f} s")
+            raise GdbTimeout(f"the {self._what} did not answer in time")
         self._sock.settimeout(remaining)
         try:
             chunk = self._sock.recv(65536)
         except socket.timeout:
-            raise TargetError(f"the {self._what} did not answer within {self._timeout:.0f} s") from None
+            raise GdbTimeout(f"the {self._what} did not answer in time") from None
         except OSError as exc:
             raise TargetError(f"lost the connection to the {self._what}: {exc}") from None
         if not chunk:

@@ -18,6 +18,7 @@ import hashlib
 import re
 import shutil
 import socket
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,10 @@ class QemuTarget(Target):
         #: Flash contents saved at power-off, written back at power-on.
         self._saved_flash: bytes | None = None
         self.boots = 0
+        # One thread at a time talks to the gdbstub: a FlashWatch services
+        # watchpoint hits from its own thread while the test drives the console.
+        self._gdb_lock = threading.RLock()
+        self._active_watch = None
 
     # -- process ---------------------------------------------------------
     def _launch(self) -> None:
@@ -260,22 +265,42 @@ class QemuTarget(Target):
         return self._proc is not None and self._proc.alive()
 
     def reset(self) -> None:
-        self._require_running()
-        self._qmp.execute("system_reset")
-        self.boots += 1
+        with self._gdb_lock:
+            self._require_running()
+            self._qmp.execute("system_reset")
+            self.boots += 1
 
     def power_off(self) -> None:
+        with self._gdb_lock:
+            self._power_off_locked()
+
+    def _power_off_locked(self) -> None:
         if self._proc is None:
             return
         flash = self.description.flash
         if flash is not None and self._proc.alive():
+            # The core stops first: flash holds exactly what was stored before the cut.
             self._saved_flash = self.read_memory(flash.start, flash.size)
         self._shutdown_process()
         self._console_reconnected()
 
+    def watch_flash_writes(self, regions=None, *, cut_before=None):
+        """Trap writes into ``regions`` (default: the whole flash); see :class:`FlashWatch`."""
+        from .flashwatch import FlashWatch
+
+        if regions is None:
+            if self.description.flash is None:
+                raise TargetError(f"target {self.name!r} describes no flash region to watch")
+            regions = [self.description.flash]
+        return FlashWatch(self, regions, cut_before=cut_before)
+
     def power_on(self) -> None:
         if self.powered:
             return
+        with self._gdb_lock:
+            self._power_on_locked()
+
+    def _power_on_locked(self) -> None:
         flash = self.description.flash
         if flash is not None and self._saved_flash is not None:
             self._boot([Segment(flash.start, self._saved_flash)])
@@ -289,17 +314,29 @@ class QemuTarget(Target):
 
     # -- memory ------------------------------------------------------------
     def _paused(self):
-        gdb = self._require_running()
+        lock = self._gdb_lock
+        target = self
 
         class _Pause:
             def __enter__(inner) -> GdbRemote:
-                inner.was_running = gdb.running
-                gdb.halt()
-                return gdb
+                lock.acquire()
+                try:
+                    inner.gdb = target._require_running()
+                    inner.was_running = inner.gdb.running
+                    # If a watchpoint hit wins the race with this halt, the
+                    # store re-executes and traps again after we continue.
+                    inner.gdb.halt()
+                except BaseException:
+                    lock.release()
+                    raise
+                return inner.gdb
 
             def __exit__(inner, *exc: object) -> None:
-                if inner.was_running:
-                    gdb.cont()
+                try:
+                    if inner.was_running and target._gdb is inner.gdb:
+                        inner.gdb.cont()
+                finally:
+                    lock.release()
 
         return _Pause()
 

@@ -1,0 +1,176 @@
+"""Trap every store into flash regions of a running QEMU target.
+
+Used to record the ordered flash-write trace of an update and to cut power
+right before the k-th write. Facts this relies on (emulator-facts.md §7,
+re-measured here):
+
+* a gdbstub write watchpoint (``Z2``) reports the hit *before* the store;
+  to let the store through: remove it, single-step, re-insert, continue;
+* the stop reply names the watchpoint (``watch:<start of its range>``), not
+  the written address. So each 4 KiB sector gets its own watchpoint, and
+  after the step the sector is diffed against a host-side mirror: that gives
+  the exact bytes written, whatever store instruction wrote them;
+* with TCP_NODELAY a trapped write costs ~1 ms.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import threading
+from typing import Callable, Sequence
+
+from ...errors import TargetError
+from ...protocols.target import MemoryRegion
+from .gdbstub import GdbTimeout
+
+GRANULE = 0x1000
+_WATCH = re.compile(rb"watch:([0-9a-fA-F]+)")
+
+
+@dataclasses.dataclass(frozen=True)
+class FlashWrite:
+    """One store into flash: the bytes at ``address`` before and after it."""
+
+    index: int
+    address: int
+    old: bytes
+    new: bytes
+    region: str
+
+    @property
+    def size(self) -> int:
+        return len(self.new)
+
+
+#: Called before write ``index`` lands in ``region`` (sector at ``sector``);
+#: return True to cut power right there.
+CutDecision = Callable[[int, str, int], bool]
+
+
+def _granules(regions: Sequence[MemoryRegion]) -> dict[int, tuple[int, str]]:
+    out: dict[int, tuple[int, str]] = {}
+    for region in regions:
+        addr = region.start
+        while addr < region.end:
+            size = min(GRANULE - addr % GRANULE, region.end - addr)
+            out[addr] = (size, region.name)
+            addr += size
+    return out
+
+
+class FlashWatch:
+    """Context manager: while active, every write into ``regions`` is trapped.
+
+    ``cut_before(index, region, sector)`` may ask for a power cut before a
+    write; the target is then powered off with flash exactly as it was before
+    that write. Writes that happen are appended to :attr:`writes`.
+    """
+
+    def __init__(self, target, regions: Sequence[MemoryRegion], *, cut_before: CutDecision | None = None) -> None:
+        self.target = target
+        self.regions = list(regions)
+        self.cut_before = cut_before
+        self.writes: list[FlashWrite] = []
+        self.hits = 0
+        self.cut_at: int | None = None
+        self.error: BaseException | None = None
+        self._granules = _granules(self.regions)
+        self._mirror: dict[int, bytes] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.cut_event = threading.Event()
+
+    # -- lifecycle ---------------------------------------------------------
+    def __enter__(self) -> "FlashWatch":
+        target = self.target
+        with target._gdb_lock:
+            gdb = target._require_running()
+            was_running = gdb.running
+            gdb.halt()
+            for start, (size, _) in self._granules.items():
+                self._mirror[start] = gdb.read_memory(start, size)
+                gdb.insert_write_watchpoint(start, size)
+            if was_running:
+                gdb.cont()
+        target._active_watch = self
+        self._thread = threading.Thread(target=self._serve, name=f"flash-watch-{target.name}", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+            self._thread = None
+        target = self.target
+        if target._active_watch is self:
+            target._active_watch = None
+        if target.powered and target._gdb is not None:
+            with target._gdb_lock:
+                gdb = target._gdb
+                was_running = gdb.running
+                gdb.halt()
+                for start, (size, _) in self._granules.items():
+                    gdb.remove_write_watchpoint(start, size)
+                if was_running:
+                    gdb.cont()
+        if self.error is not None:
+            raise TargetError(f"flash-write watch on {target.name!r} failed: {self.error}") from self.error
+
+    # -- the service thread ---------------------------------------------------
+    def _serve(self) -> None:
+        target = self.target
+        try:
+            while not self._stop.is_set():
+                with target._gdb_lock:
+                    gdb = target._gdb
+                    if gdb is None or not gdb.running:
+                        # Powered off, or halted by the test thread (it resumes it).
+                        if gdb is None:
+                            return
+                        continue
+                    try:
+                        reply = gdb.wait_stop(0.02)
+                    except GdbTimeout:
+                        continue
+                    self._on_stop(gdb, reply)
+                    if self.cut_at is not None:
+                        return
+        except BaseException as exc:  # reported by close()
+            if not self._stop.is_set() and target.powered:
+                self.error = exc
+
+    def _on_stop(self, gdb, reply: bytes) -> None:
+        match = _WATCH.search(reply)
+        if match is None:
+            # Not ours (e.g. a breakpoint of someone else): keep running.
+            gdb.cont()
+            return
+        start = int(match.group(1), 16)
+        size, region = self._granules[start]
+        index = self.hits
+        self.hits += 1
+        if self.cut_before is not None and self.cut_before(index, region, start):
+            self.cut_at = index
+            self.target._power_off_locked()
+            self.cut_event.set()
+            return
+        gdb.remove_write_watchpoint(start, size)
+        gdb.step()
+        after = gdb.read_memory(start, size)
+        gdb.insert_write_watchpoint(start, size)
+        before = self._mirror[start]
+        if after != before:
+            first = next(i for i in range(size) if after[i] != before[i])
+            last = next(i for i in range(size - 1, -1, -1) if after[i] != before[i])
+            lo, hi = first & ~3, min(size, (last | 3) + 1)
+            self.writes.append(FlashWrite(index, start + lo, before[lo:hi], after[lo:hi], region))
+            self._mirror[start] = after
+        else:
+            # A store of what was already there (e.g. erasing erased flash).
+            self.writes.append(FlashWrite(index, start, b"", b"", region))
+        gdb.cont()
