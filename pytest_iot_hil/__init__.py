@@ -8,6 +8,7 @@ Layers (one folder each):
 * ``plugin/``    - the pytest layer: options, fixtures, reporting, hookspecs.
 """
 
+from .assertions import BootHistory, assert_boot_attempts, assert_rolled_back, assert_running
 from .console import Console, ConsoleClosed, ConsoleTimeout, open_console
 from .errors import HilConfigError, HilError, TargetError
 from .firmware import FirmwareImage
@@ -16,6 +17,8 @@ from .protocols import MemoryRegion, PowerSwitch, Target, TargetDescription
 __version__ = "0.1.0"
 
 __all__ = [
+    "BootHistory", "assert_boot_attempts", "assert_rolled_back", "assert_running",
+
     "Console", "ConsoleClosed", "ConsoleTimeout", "FirmwareImage", "HilConfigError", "HilError",
     "MemoryRegion", "PowerSwitch", "Target", "TargetDescription", "TargetError", "open_console",
 ]

@@ -138,8 +138,9 @@ class DemoUpdateClient(UpdateClient):
 
     # -- text commands ---------------------------------------------------------
     def _command(self, command: str, ok: str, timeout: float | None = None) -> str:
+        # Patterns end at the line end: a reply arrives byte by byte.
         self.console.sendline(command)
-        index = self.console.expect([ok, r"ERR[^\r\n]*"], timeout=timeout or self.reply_timeout)
+        index = self.console.expect([ok + r"\r?\n", r"ERR[^\r\n]*\r?\n"], timeout=timeout or self.reply_timeout)
         if index == 1:
             raise UpdateError(f"`{command}` failed: {self.console.after.strip()}", code="ERR", step=command)
         return self.console.after
@@ -155,13 +156,16 @@ class DemoUpdateClient(UpdateClient):
     def reboot(self) -> None:
         self._command("reboot", r"rebooting")
 
-    def info(self) -> dict[str, str]:
-        """The device's ``info`` line as key/value pairs (``slot``, ``version``, ``A``, ``B``...)."""
-        self._command("info", r"info [^\r\n]*")
-        return _kv(self.console.after)
+    def info(self):
+        """The device's reply to ``info``, parsed (:class:`~pytest_iot_hil.bootstate.bootline.InfoLine`)."""
+        from ..bootstate.bootline import INFO_LINE_PATTERN, parse_info_line
 
-    def running_slot(self) -> str:
-        return self.info()["slot"]
+        self.console.sendline("info")
+        self.console.expect(INFO_LINE_PATTERN, timeout=self.reply_timeout)
+        return parse_info_line(self.console.after)
+
+    def running_slot(self) -> str | None:
+        return self.info().slot
 
     # -- boots ------------------------------------------------------------------
     def wait_for_boot(self, timeout: float = 10.0, *, app: bool = True):
