@@ -1,0 +1,1231 @@
+/* Host tests of the demo firmware's hardware-free core (journal, boot
+ * decision, image validation, update protocol, SHA-256, CRC-32, COBS)
+ * against a strict simulated flash with power cuts at every operation.
+ *
+ *   hosttest list                     names of the test cases
+ *   hosttest run [NAME...]            run all or some; "ok - NAME" / "not ok - NAME"
+ *   hosttest validate FILE BASE FLOOR [LIMIT]
+ *                                     validate a signed image as if it sat in the slot at BASE
+ *                                     (LIMIT: most bytes it may span, as FINISH checks)
+ *   hosttest sha256 FILE | crc32 FILE hashes, for cross-checks with Python
+ *   hosttest cobs-decode HEX          decoded bytes as hex, or "error"
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bootflow.h"
+#include "cobs.h"
+#include "crc32.h"
+#include "image.h"
+#include "journal.h"
+#include "ota.h"
+#include "report.h"
+#include "sha256.h"
+#include "simflash.h"
+#include "strfmt.h"
+
+static int case_failures;
+
+#define CHECK(cond)                                                              \
+    do {                                                                         \
+        if (!(cond)) {                                                           \
+            printf("  FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);             \
+            case_failures++;                                                     \
+        }                                                                        \
+    } while (0)
+
+#define CHECK_EQ(a, b)                                                           \
+    do {                                                                         \
+        long long va_ = (long long)(a), vb_ = (long long)(b);                    \
+        if (va_ != vb_) {                                                        \
+            printf("  FAIL %s:%d: %s == %s (%lld != %lld)\n", __FILE__, __LINE__, \
+                   #a, #b, va_, vb_);                                            \
+            case_failures++;                                                     \
+        }                                                                        \
+    } while (0)
+
+#define CHECK_STR(a, b)                                                          \
+    do {                                                                         \
+        if (strcmp((a), (b)) != 0) {                                             \
+            printf("  FAIL %s:%d: \"%s\" != \"%s\"\n", __FILE__, __LINE__, (a), (b)); \
+            case_failures++;                                                     \
+        }                                                                        \
+    } while (0)
+
+static struct simflash sim;
+
+#define VER(a, b, c) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c))
+
+/* ---------------------------------------------------------------- images */
+
+enum img_fault {
+    F_NONE,
+    F_MAGIC,
+    F_NO_ROM_FIXED,
+    F_LOADADDR,
+    F_HASH,            /* payload changed after signing */
+    F_EXTRA_TLV,       /* unknown unprotected TLV */
+    F_NO_SEC_CNT,
+    F_IMG_SIZE,        /* ih_img_size larger than the slot */
+    F_VECTORS,         /* reset vector outside the image */
+    F_HDR_SIZE,
+};
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) {
+        p[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+/* Builds an MCUboot image the way `imgtool sign` lays it out (hash-only,
+ * SEC_CNT protected). Returns its length; digest prefix in *digest. */
+static uint32_t build_image(uint8_t *out, uint32_t base, uint32_t version, uint32_t sec,
+                            uint32_t payload_len, enum img_fault fault, uint32_t *digest)
+{
+    uint32_t hdr = IMAGE_HEADER_SIZE;
+    uint32_t prot = fault == F_NO_SEC_CNT ? 0 : 12;
+    memset(out, 0, hdr);
+    put32(out + 0, fault == F_MAGIC ? 0x12345678u : IMAGE_MAGIC);
+    put32(out + 4, fault == F_LOADADDR ? base ^ 0x98000u : base);
+    put16(out + 8, (uint16_t)(fault == F_HDR_SIZE ? 0x100 : hdr));
+    put16(out + 10, (uint16_t)prot);
+    put32(out + 12, fault == F_IMG_SIZE ? SLOT_SIZE : payload_len);
+    put32(out + 16, fault == F_NO_ROM_FIXED ? 0 : IMAGE_F_ROM_FIXED);
+    out[20] = (uint8_t)(version >> 24);
+    out[21] = (uint8_t)(version >> 16);
+    put16(out + 22, (uint16_t)version);
+
+    uint8_t *pl = out + hdr;
+    uint32_t x = version * 2654435761u + sec + payload_len;
+    for (uint32_t i = 0; i < payload_len; i++) {
+        x = x * 1103515245u + 12345u;
+        pl[i] = (uint8_t)(x >> 16);
+    }
+    put32(pl, 0x2003FF00u);                                   /* initial SP */
+    uint32_t reset = fault == F_VECTORS ? 0x00001001u : base + hdr + 0x41u;
+    put32(pl + 4, reset);
+
+    uint32_t at = hdr + payload_len;
+    if (prot) {
+        put16(out + at, IMAGE_TLV_PROT_MAGIC);
+        put16(out + at + 2, (uint16_t)prot);
+        put16(out + at + 4, IMAGE_TLV_SEC_CNT);
+        put16(out + at + 6, 4);
+        put32(out + at + 8, sec);
+        at += prot;
+    }
+    struct sha256 s;
+    uint8_t sha[32];
+    sha256_init(&s);
+    sha256_update(&s, out, at);
+    sha256_final(&s, sha);
+    uint32_t unprot = 4 + 36 + (fault == F_EXTRA_TLV ? 8 : 0);
+    put16(out + at, IMAGE_TLV_INFO_MAGIC);
+    put16(out + at + 2, (uint16_t)unprot);
+    put16(out + at + 4, IMAGE_TLV_SHA256);
+    put16(out + at + 6, 32);
+    memcpy(out + at + 8, sha, 32);
+    if (fault == F_EXTRA_TLV) {
+        put16(out + at + 40, 0x01);   /* KEYHASH: not on the allow-list */
+        put16(out + at + 42, 4);
+        put32(out + at + 44, 0);
+    }
+    at += unprot;
+    if (fault == F_HASH) {
+        pl[100] ^= 0x01;
+    }
+    if (digest) {
+        *digest = digest_prefix(sha);
+    }
+    return at;
+}
+
+static uint8_t imgbuf[SLOT_SIZE];
+
+/* Factory-programs an image into a slot (erased first). */
+static uint32_t put_image(int slot, uint32_t version, uint32_t sec, enum img_fault fault)
+{
+    uint32_t digest;
+    uint32_t base = slot_base(slot);
+    memset(sim.mem + base, 0xFF, SLOT_SIZE);
+    memset(sim.programmed + base / FLASH_UNIT, 0, SLOT_SIZE / FLASH_UNIT);
+    uint32_t len = build_image(imgbuf, base, version, sec, 3000 + (version >> 24) * 8, fault, &digest);
+    sim_put(&sim, base, imgbuf, len);
+    return digest;
+}
+
+/* --------------------------------------------------------------- helpers */
+
+static struct journal jr;
+
+static void fresh(void)
+{
+    sim_init(&sim);
+}
+
+static void append(struct jrec *r)
+{
+    CHECK_EQ(journal_append(&jr, r), 0);
+}
+
+/* A record {A CONFIRMED v1 sec1, B <state> v2 sec, preferred B, floor}. */
+static void setup_a_confirmed_b(uint8_t b_state, uint32_t b_sec, uint32_t floor, uint32_t b_digest)
+{
+    uint32_t da = put_image(SLOT_A, VER(1, 0, 0), 1, F_NONE);
+    journal_load(&jr, sim_ops(&sim));
+    struct jrec r;
+    journal_template(&jr, &r);
+    r.preferred = b_state == ST_EMPTY ? SLOT_A : SLOT_B;
+    r.floor = floor;
+    r.slot[SLOT_A] = (struct slot_rec){ ST_CONFIRMED, TRIES_DEFAULT, 1, VER(1, 0, 0), da };
+    r.slot[SLOT_B] = (struct slot_rec){ b_state, TRIES_DEFAULT, b_sec, VER(2, 0, 0), b_digest };
+    r.reason = RS_UPDATE;
+    append(&r);
+}
+
+static void boot(struct boot_result *br)
+{
+    memset(br, 0, sizeof *br);
+    boot_decide(&jr, sim_ops(&sim), br);
+}
+
+/* ----------------------------------------------------------- primitives */
+
+static void hex(const uint8_t *p, int n, char *out)
+{
+    for (int i = 0; i < n; i++) {
+        sprintf(out + 2 * i, "%02x", p[i]);
+    }
+}
+
+static void sha_hex(const void *data, size_t len, size_t step, char *out)
+{
+    struct sha256 s;
+    uint8_t d[32];
+    sha256_init(&s);
+    const uint8_t *p = data;
+    while (len) {
+        size_t n = len < step ? len : step;
+        sha256_update(&s, p, n);
+        p += n;
+        len -= n;
+    }
+    sha256_final(&s, d);
+    hex(d, 32, out);
+}
+
+static void t_sha256_vectors(void)
+{
+    /* FIPS 180-4 examples (NIST CSRC "SHA256.pdf", "SHA2_Additional.pdf") */
+    char h[65];
+    sha_hex("", 0, 1, h);
+    CHECK_STR(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    sha_hex("abc", 3, 1, h);
+    CHECK_STR(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    const char *m448 = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    sha_hex(m448, strlen(m448), 7, h);
+    CHECK_STR(h, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    static uint8_t million[1000000];
+    memset(million, 'a', sizeof million);
+    sha_hex(million, sizeof million, 1000, h);
+    CHECK_STR(h, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    char h2[65];
+    for (size_t len = 50; len < 140; len++) {   /* padding boundaries, odd chunking */
+        sha_hex(million, len, 1, h);
+        sha_hex(million, len, 64, h2);
+        CHECK_STR(h, h2);
+    }
+}
+
+static void t_crc32_check(void)
+{
+    CHECK_EQ(crc32_update(0, "123456789", 9), 0xCBF43926u);
+    CHECK_EQ(crc32_update(0, "", 0), 0);
+    uint32_t c = crc32_update(0, "1234", 4);
+    CHECK_EQ(crc32_update(c, "56789", 5), 0xCBF43926u);
+}
+
+static void t_cobs_roundtrip(void)
+{
+    static uint8_t in[700], enc[720], dec[720];
+    uint32_t x = 1;
+    for (size_t len = 0; len < 700; len += (len < 300 ? 1 : 37)) {
+        for (size_t i = 0; i < len; i++) {
+            x = x * 1103515245u + 12345u;
+            /* mixes runs without zeros (254/255 boundaries) and zeros */
+            in[i] = (len % 3 == 0) ? (uint8_t)(1 + (x >> 16) % 255) : (uint8_t)((x >> 16) % 4);
+        }
+        size_t n = cobs_encode(in, len, enc);
+        CHECK(n <= len + len / 254 + 1);
+        CHECK(memchr(enc, 0, n) == NULL);
+        int m = cobs_decode(enc, n, dec, sizeof dec);
+        CHECK_EQ(m, (int)len);
+        CHECK(memcmp(in, dec, len) == 0);
+    }
+    const uint8_t with_zero[] = { 0x03, 0x11, 0x00 };
+    CHECK_EQ(cobs_decode(with_zero, 3, dec, sizeof dec), -1);
+    const uint8_t past_end[] = { 0x05, 0x11, 0x22 };
+    CHECK_EQ(cobs_decode(past_end, 3, dec, sizeof dec), -1);
+    const uint8_t fits[] = { 0x03, 0x11, 0x22 };
+    CHECK_EQ(cobs_decode(fits, 3, dec, 1), -1);     /* no room */
+}
+
+/* --------------------------------------------------------------- journal */
+
+static void t_record_layout(void)
+{
+    struct jrec r = { 0 };
+    uint8_t b[64];
+    r.seq = 7;
+    r.preferred = 1;
+    r.reason = RS_TRIES_EXHAUSTED;
+    r.floor = 2;
+    r.slot[0] = (struct slot_rec){ ST_CONFIRMED, 3, 1, VER(1, 0, 0), 0xAABBCCDDu };
+    r.slot[1] = (struct slot_rec){ ST_BAD, 0, 2, VER(2, 1, 3), 0x01020304u };
+    jrec_encode(&r, b);
+    const uint8_t expect_head[16] = { 'J', 'R', 'N', 'L', 7, 0, 0, 0, 1, 1, 0xFF, 0xFF, 2, 0, 0, 0 };
+    CHECK(memcmp(b, expect_head, 16) == 0);
+    CHECK_EQ(b[16], ST_CONFIRMED);
+    CHECK_EQ(b[17], 3);
+    CHECK_EQ(b[18] & b[19], 0xFF);
+    CHECK_EQ(b[40] | b[41] << 8 | b[42] << 16 | (uint32_t)b[43] << 24, VER(2, 1, 3));
+    CHECK_EQ(b[44] | b[45] << 8 | b[46] << 16 | (uint32_t)b[47] << 24, 0x01020304u);
+    for (int i = 52; i < 60; i++) {
+        CHECK_EQ(b[i], 0xFF);
+    }
+    CHECK_EQ(b[60] | b[61] << 8 | b[62] << 16 | (uint32_t)b[63] << 24, crc32_update(0, b, 60));
+    struct jrec d;
+    CHECK_EQ(jrec_decode(b, &d), 0);
+    CHECK_EQ(d.slot[1].version, VER(2, 1, 3));
+    b[20] ^= 1;
+    CHECK_EQ(jrec_decode(b, &d), -1);
+}
+
+static void t_factory_state(void)
+{
+    fresh();
+    uint32_t da = put_image(SLOT_A, VER(1, 0, 0), 1, F_NONE);
+    put_image(SLOT_B, VER(2, 0, 0), 2, F_NONE);
+    struct boot_result br;
+    boot(&br);
+    CHECK_EQ(br.slot, SLOT_A);
+    CHECK_EQ(br.state, ST_CONFIRMED);
+    CHECK_EQ(br.seq, 1);
+    CHECK_EQ(br.floor, 1);
+    CHECK_STR(br.rollback, "NONE");
+    CHECK(jr.have_latest);
+    CHECK_EQ(jr.latest_sector, 0);
+    CHECK_EQ(jr.latest_index, 0);
+    CHECK_EQ(jr.latest.preferred, SLOT_A);
+    CHECK_EQ(jr.latest.slot[SLOT_A].digest, da);
+    CHECK_EQ(jr.latest.slot[SLOT_A].version, VER(1, 0, 0));
+    CHECK_EQ(jr.latest.slot[SLOT_B].state, ST_EMPTY);
+    CHECK_EQ(sim.writes, 8);     /* one record, unit by unit */
+    boot(&br);                   /* second boot: nothing more to write */
+    CHECK_EQ(br.slot, SLOT_A);
+    CHECK_EQ(br.seq, 1);
+    CHECK_EQ(sim.writes, 8);
+
+    char line[200];
+    struct strfmt sf;
+    sf_init(&sf, line, sizeof line);
+    report_boot_line(&sf, &br, RC_POWER_ON);
+    CHECK_STR(line, "BOOT slot=A version=1.0.0 state=CONFIRMED tries=3 floor=1 seq=1 reset=POWER_ON rollback=NONE");
+    sf_init(&sf, line, sizeof line);
+    report_info(&sf, &jr, SLOT_A, VER(1, 0, 0), RC_POWER_ON);
+    CHECK_STR(line, "info slot=A version=1.0.0 state=CONFIRMED floor=1 seq=1 "
+                    "A=CONFIRMED,1.0.0,sec=1,tries=3 B=EMPTY,0.0.0,sec=0,tries=0 reset=POWER_ON");
+}
+
+static void t_factory_first_valid_slot(void)
+{
+    fresh();
+    put_image(SLOT_A, VER(1, 0, 0), 1, F_HASH);
+    put_image(SLOT_B, VER(2, 0, 0), 2, F_NONE);
+    struct boot_result br;
+    boot(&br);
+    CHECK_EQ(br.slot, SLOT_B);
+    CHECK_EQ(br.floor, 2);
+    CHECK_EQ(jr.latest.preferred, SLOT_B);
+    CHECK_EQ(jr.latest.slot[SLOT_A].state, ST_EMPTY);
+    CHECK_EQ(jr.latest.slot[SLOT_B].state, ST_CONFIRMED);
+}
+
+static void t_factory_no_image_recovery(void)
+{
+    fresh();
+    put_image(SLOT_A, VER(1, 0, 0), 1, F_MAGIC);
+    struct boot_result br;
+    boot(&br);
+    CHECK_EQ(br.slot, -1);
+    CHECK_STR(br.rollback, "NO_VALID_IMAGE");
+    CHECK_EQ(sim.ops, 0);
+    char line[200];
+    struct strfmt sf;
+    sf_init(&sf, line, sizeof line);
+    report_boot_line(&sf, &br, RC_WATCHDOG);
+    CHECK_STR(line, "BOOT slot=- version=- state=RECOVERY tries=0 floor=0 seq=0 reset=WATCHDOG rollback=NO_VALID_IMAGE");
+}
+
+static void t_append_and_sector_switch(void)
+{
+    fresh();
+    journal_load(&jr, sim_ops(&sim));
+    for (uint32_t n = 1; n <= 200; n++) {
+        struct jrec r;
+        journal_template(&jr, &r);
+        r.floor = n;
+        append(&r);
+        CHECK_EQ(r.seq, n);
+        struct journal j2;
+        journal_load(&j2, sim_ops(&sim));
+        CHECK(j2.have_latest);
+        CHECK_EQ(j2.latest.seq, n);
+        CHECK_EQ(j2.latest.floor, n);
+        /* records 1..64 in sector 0, 65..128 in sector 1, 129..192 in 0 ... */
+        CHECK_EQ(j2.latest_sector, (int)(((n - 1) / 64) % 2));
+        CHECK_EQ(j2.latest_index, (int)((n - 1) % 64));
+        if (n == 65) {
+            CHECK_EQ(sim.erases, 1);
+        }
+    }
+    CHECK_EQ(sim.erases, 3);     /* at records 65, 129 and 193 */
+    CHECK_EQ(sim.writes, 200 * 8);
+}
+
+/* Writes raw record bytes into the next journal slot of sector 0. */
+static void raw_record(int index, const uint8_t *b, int units)
+{
+    for (int u = 0; u < units; u++) {
+        CHECK_EQ(sim_ops(&sim)->write(&sim, JOURNAL0_BASE + (uint32_t)index * 64 + (uint32_t)u * 8,
+                                      b + u * 8, 8), 0);
+    }
+}
+
+static void t_torn_and_invalid_records_skipped(void)
+{
+    fresh();
+    journal_load(&jr, sim_ops(&sim));
+    struct jrec r;
+    for (int i = 0; i < 3; i++) {
+        journal_template(&jr, &r);
+        r.floor = 10 + (uint32_t)i;
+        append(&r);
+    }
+    uint8_t b[64];
+    journal_template(&jr, &r);
+    r.seq = 4;
+    r.floor = 99;
+    jrec_encode(&r, b);
+    raw_record(3, b, 7);                     /* torn: the CRC unit never written */
+    r.seq = 5;
+    jrec_encode(&r, b);
+    b[30] ^= 0x10;                           /* bit error: CRC mismatch */
+    raw_record(4, b, 8);
+    r.seq = JREC_SEQ_ERASED;                 /* erased seq with a valid CRC */
+    jrec_encode(&r, b);
+    raw_record(5, b, 8);
+    memset(b, 0x00, sizeof b);               /* garbage */
+    raw_record(6, b, 1);
+
+    journal_load(&jr, sim_ops(&sim));
+    CHECK(jr.have_latest);
+    CHECK_EQ(jr.latest.seq, 3);
+    CHECK_EQ(jr.latest.floor, 12);
+    CHECK_EQ(jr.last_used[0], 6);
+    journal_template(&jr, &r);
+    append(&r);                              /* never reprograms a used slot */
+    CHECK_EQ(r.seq, 4);
+    CHECK_EQ(jr.latest_index, 7);
+    CHECK_EQ(sim.violations, 0);
+}
+
+static void t_full_sector_of_garbage(void)
+{
+    /* No valid record at all and sector 0 full of garbage: the first record
+     * goes to sector 1. */
+    fresh();
+    uint8_t b[64];
+    memset(b, 0x5A, sizeof b);
+    for (int i = 0; i < 64; i++) {
+        raw_record(i, b, 8);
+    }
+    put_image(SLOT_A, VER(1, 0, 0), 1, F_NONE);
+    struct boot_result br;
+    boot(&br);
+    CHECK_EQ(br.slot, SLOT_A);
+    CHECK_EQ(jr.latest_sector, 1);
+    CHECK_EQ(jr.latest.seq, 1);
+    CHECK_EQ(sim.violations, 0);
+}
+
+/* --------------------------------------------------------- boot decision */
+
+static void t_tries_decrement_and_rollback(void)
+{
+    fresh();
+    uint32_t db = put_image(SLOT_B, VER(2, 0, 0), 2, F_NONE);
+    setup_a_confirmed_b(ST_PENDING, 2, 1, db);
+    struct boot_result br;
+    for (int k = 2; k >= 0; k--) {
+        boot(&br);
+        CHECK_EQ(br.slot, SLOT_B);
+        CHECK_EQ(br.state, ST_PENDING);
+        CHECK_EQ(br.tries, k);
+        CHECK_EQ(br.floor, 1);
+        CHECK_STR(br.rollback, "NONE");
+    }
+    boot(&br);
+    CHECK_EQ(br.slot, SLOT_A);
+    CHECK_EQ(br.state, ST_CONFIRMED);
+    CHECK_STR(br.rollback, "TRIES_EXHAUSTED");
+    CHECK_EQ(jr.latest.slot[SLOT_B].state, ST_BAD);
+    CHECK_EQ(jr.latest.preferred, SLOT_A);
+    CHECK_EQ(jr.latest.reason, RS_TRIES_EXHAUSTED);
+    CHECK_EQ(jr.latest.floor, 1);
+    CHECK_EQ(br.seq, 5);     /* 1 setup + 3 decrements + 1 BAD */
+    long writes = sim.writes;
+    boot(&br);               /* stays rolled back, writes nothing */
+    CHECK_EQ(br.slot, SLOT_A);
+    CHECK_STR(br.rollback, "TRIES_EXHAUSTED");
+    CHECK_EQ(sim.writes, writes);
+}
+
+static void t_floor_raised_only_on_confirm(void)
+{
+    fresh();
+    uint32_t db = put_image(SLOT_B, VER(2, 0, 0), 3, F_NONE);
+    setup_a_confirmed_b(ST_PENDING, 3, 1, db);
+    struct boot_result br;
+    boot(&br);
+    boot(&br);
+    CHECK_EQ(br.slot, SLOT_B);
+    CHECK_EQ(br.floor, 1);               /* a trial never raises the floor */
+    uint32_t seq = 0;
+    CHECK_EQ(bs_confirm(&jr, sim_ops(&sim), SLOT_B, 3, &seq), 0);
+    CHECK_EQ(seq, 4);
+    CHECK_EQ(jr.latest.floor, 3);
+    CHECK_EQ(jr.latest.reason, RS_CONFIRM);
+    CHECK_EQ(jr.latest.slot[SLOT_B].state, ST_CONFIRMED);
+    CHECK_EQ(jr.latest.preferred, SLOT_B);
+    long writes = sim.writes;
+    CHECK_EQ(bs_confirm(&jr, sim_ops(&sim), SLOT_B, 3, &seq), 0);   /* already confirmed */
+    CHECK_EQ(seq, 4);
+    CHECK_EQ(sim.writes, writes);
+    boot(&br);
+    CHECK_EQ(br.slot, SLOT_B);
+    CHECK_EQ(br.state, ST_CONFIRMED);
+    CHECK_EQ(br.floor, 3);
+    /* The fallback A (sec 1) is now below the floor: it would be rejected. */
+    struct img_info info;
+    CHECK_EQ(image_validate(sim_ops(&sim), SLOT_A_BASE, SLOT_SIZE, 3, 0, &info), IMG_E_ROLLBACK);
+}
+
+static void t_permanent_activation_raises_floor_at_boot(void)
+{
+    fresh();
+    uint32_t db = put_image(SLOT_B, VER(2, 0, 0), 2, F_NONE);
+    setup_a_confirmed_b(ST_CONFIRMED, 2, 1, db);
+    CHECK_EQ(jr.latest.floor, 1);
+    struct boot_result br;
+    boot(&br);
+    CHECK_EQ(br.slot, SLOT_B);
+    CHECK_EQ(br.state, ST_CONFIRMED);
+    CHECK_EQ(br.floor, 2);
+    CHECK_EQ(br.seq, 2);
+}
+
+static void t_sec_cnt_below_floor_rejected(void)
+{
+    fresh();
+    uint32_t db = put_image(SLOT_B, VER(0, 9, 0), 0, F_NONE);
+    setup_a_confirmed_b(ST_PENDING, 0, 1, db);
+    struct boot_result br;
+    boot(&br);
+    CHECK_EQ(br.slot, SLOT_A);
+    CHECK_STR(br.rollback, "INVALID");
+    CHECK_EQ(jr.latest.slot[SLOT_B].state, ST_BAD);
+    CHECK_EQ(jr.latest.reason, RS_INVALID);
+    struct img_info info;
+    CHECK_EQ(image_validate(sim_ops(&sim), SLOT_B_BASE, SLOT_SIZE, 1, 0, &info), IMG_E_ROLLBACK);
+    CHECK_EQ(image_validate(sim_ops(&sim), SLOT_B_BASE, SLOT_SIZE, 0, 0, &info), IMG_OK);
+
+    /* The only image, below the floor: never runs (recovery). */
+    fresh();
+    journal_load(&jr, sim_ops(&sim));
+    db = put_image(SLOT_A, VER(0, 9, 0), 0, F_NONE);
+    struct jrec r;
+    journal_template(&jr, &r);
+    r.floor = 1;
+    r.slot[SLOT_A] = (struct slot_rec){ ST_CONFIRMED, 3, 0, VER(0, 9, 0), db };
+    append(&r);
+    boot(&br);
+    CHECK_EQ(br.slot, -1);
+    CHECK_EQ(br.floor, 1);
+}
+
+static void t_invalid_pending_marked_bad(void)
+{
+    fresh();
+    uint32_t db = put_image(SLOT_B, VER(2, 0, 0), 2, F_NONE);
+    setup_a_confirmed_b(ST_PENDING, 2, 1, db);
+    sim.mem[SLOT_B_BASE + 0x300] ^= 0x80;     /* bit rot in the payload */
+    struct boot_result br;
+    boot(&br);
+    CHECK_EQ(br.slot, SLOT_A);
+    CHECK_STR(br.rollback, "INVALID");
+    CHECK_EQ(jr.latest.slot[SLOT_B].state, ST_BAD);
+    CHECK_EQ(jr.latest.preferred, SLOT_B);    /* as in the pseudocode: only the state changes */
+    boot(&br);
+    CHECK_EQ(br.slot, SLOT_A);
+
+    /* A valid image that is not the one the journal recorded is refused. */
+    fresh();
+    put_image(SLOT_B, VER(2, 0, 0), 2, F_NONE);
+    setup_a_confirmed_b(ST_PENDING, 2, 1, 0xDEADBEEFu);
+    boot(&br);
+    CHECK_EQ(br.slot, SLOT_A);
+    CHECK_EQ(jr.latest.slot[SLOT_B].state, ST_BAD);
+}
+
+static void t_mark_bad_rolls_back(void)
+{
+    fresh();
+    uint32_t db = put_image(SLOT_B, VER(2, 0, 0), 2, F_NONE);
+    setup_a_confirmed_b(ST_PENDING, 2, 1, db);
+    struct boot_result br;
+    boot(&br);
+    CHECK_EQ(br.slot, SLOT_B);
+    CHECK_EQ(bs_mark_bad(&jr, sim_ops(&sim), SLOT_B), 0);
+    CHECK_EQ(jr.latest.reason, RS_MARK_BAD);
+    boot(&br);
+    CHECK_EQ(br.slot, SLOT_A);
+    CHECK_STR(br.rollback, "MARK_BAD");
+    uint32_t seq;
+    CHECK_EQ(bs_confirm(&jr, sim_ops(&sim), SLOT_B, 2, &seq), -2);   /* BAD cannot be confirmed */
+}
+
+static void t_image_validation_errors(void)
+{
+    static const struct {
+        enum img_fault fault;
+        enum img_result expect;
+    } cases[] = {
+        { F_NONE, IMG_OK },
+        { F_MAGIC, IMG_E_MAGIC },
+        { F_NO_ROM_FIXED, IMG_E_LOADADDR },
+        { F_LOADADDR, IMG_E_LOADADDR },
+        { F_HASH, IMG_E_HASH },
+        { F_EXTRA_TLV, IMG_E_TLV },
+        { F_NO_SEC_CNT, IMG_E_TLV },
+        { F_IMG_SIZE, IMG_E_SIZE },
+        { F_VECTORS, IMG_E_LOADADDR },
+        { F_HDR_SIZE, IMG_E_SIZE },
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fresh();
+        put_image(SLOT_B, VER(2, 0, 0), 2, cases[i].fault);
+        struct img_info info;
+        enum img_result r = image_validate(sim_ops(&sim), SLOT_B_BASE, SLOT_SIZE, 0, 0, &info);
+        if (r != cases[i].expect) {
+            printf("  fault %d: got %s\n", cases[i].fault, img_result_name(r));
+        }
+        CHECK_EQ(r, cases[i].expect);
+    }
+    /* An image built for slot A does not validate in slot B. */
+    fresh();
+    uint32_t len = build_image(imgbuf, SLOT_A_BASE, VER(1, 0, 0), 1, 2000, F_NONE, 0);
+    sim_put(&sim, SLOT_B_BASE, imgbuf, len);
+    struct img_info info;
+    CHECK_EQ(image_validate(sim_ops(&sim), SLOT_B_BASE, SLOT_SIZE, 0, 0, &info), IMG_E_LOADADDR);
+    /* Announced size smaller than the image. */
+    sim_init(&sim);
+    len = build_image(imgbuf, SLOT_B_BASE, VER(1, 0, 0), 1, 2000, F_NONE, 0);
+    sim_put(&sim, SLOT_B_BASE, imgbuf, len);
+    CHECK_EQ(image_validate(sim_ops(&sim), SLOT_B_BASE, len, 0, 0, &info), IMG_OK);
+    CHECK_EQ(image_validate(sim_ops(&sim), SLOT_B_BASE, len - 1, 0, 0, &info), IMG_E_SIZE);
+    CHECK_EQ(info.version, VER(1, 0, 0));
+}
+
+/* ------------------------------------------------------- update protocol */
+
+static char replies[64][128];
+static int nreplies;
+
+static void capture(void *ctx, const char *line)
+{
+    (void)ctx;
+    if (nreplies < 64) {
+        snprintf(replies[nreplies++], sizeof replies[0], "%s", line);
+    }
+}
+
+static struct ota ota;
+
+static const char *send_frame(uint8_t type, uint16_t seq, uint32_t off, const uint8_t *p, uint16_t len)
+{
+    static uint8_t raw[OTA_FRAME_MAX], enc[CONSOLE_FRAME_MAX];
+    raw[0] = type;
+    put16(raw + 1, seq);
+    put32(raw + 3, off);
+    put16(raw + 7, len);
+    if (len) {
+        memcpy(raw + 9, p, len);
+    }
+    put32(raw + 9 + len, crc32_update(0, raw, 9u + len));
+    size_t n = cobs_encode(raw, 13u + len, enc);
+    nreplies = 0;
+    ota_frame(&ota, enc, (uint32_t)n);
+    return nreplies == 1 ? replies[0] : "<no single reply>";
+}
+
+static int starts(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* BEGIN .. ACTIVATE of image[0..len) into the target; returns the FINISH
+ * or ACTIVATE reply (the first that is not an ACK, else ACTIVATE's). */
+static const char *ota_update(const uint8_t *image, uint32_t len, uint8_t mode, uint16_t *seq)
+{
+    uint8_t begin[36];
+    struct sha256 s;
+    put32(begin, len);
+    sha256_init(&s);
+    sha256_update(&s, image, len);
+    sha256_final(&s, begin + 4);
+    const char *r = send_frame(OTA_BEGIN, (*seq)++, 0, begin, 36);
+    if (!starts(r, "OTA ACK")) {
+        return r;
+    }
+    for (uint32_t off = 0; off < len; off += 512) {
+        uint16_t n = (uint16_t)(len - off < 512 ? len - off : 512);
+        r = send_frame(OTA_DATA, (*seq)++, off, image + off, n);
+        if (!starts(r, "OTA ACK")) {
+            return r;
+        }
+    }
+    r = send_frame(OTA_FINISH, (*seq)++, 0, 0, 0);
+    if (!starts(r, "OTA ACK")) {
+        return r;
+    }
+    return send_frame(OTA_ACTIVATE, (*seq)++, 0, &mode, 1);
+}
+
+static uint8_t upd[SLOT_SIZE];
+
+static void t_ota_protocol(void)
+{
+    fresh();
+    put_image(SLOT_A, VER(1, 0, 0), 1, F_NONE);
+    struct boot_result br;
+    boot(&br);
+    ota_init(&ota, sim_ops(&sim), &jr, SLOT_A, SLOT_B, capture, 0);
+    uint16_t seq = 1;
+    uint32_t len = build_image(upd, SLOT_B_BASE, VER(2, 0, 0), 2, 5000, F_NONE, 0);
+
+    CHECK_STR(send_frame(OTA_QUERY, 1, 0, 0, 0), "OTA ACK 1 resume=0 crc=00000000 size=0");
+    CHECK_STR(send_frame(OTA_QUERY, 9, 0, 0, 0), "OTA NACK 9 E_SEQ expected=2");
+    CHECK_STR(send_frame(OTA_FINISH, 2, 0, 0, 0), "OTA NACK 2 E_STATE no-begin");
+    seq = 2;
+    uint8_t begin[36];
+    put32(begin, len);
+    struct sha256 s;
+    sha256_init(&s);
+    sha256_update(&s, upd, len);
+    sha256_final(&s, begin + 4);
+    long writes = sim.writes;
+    char expect[96];
+    snprintf(expect, sizeof expect, "OTA ACK 2 slot=B size=%u next=0", (unsigned)len);
+    CHECK_STR(send_frame(OTA_BEGIN, 2, 0, begin, 36), expect);
+    CHECK_EQ(sim.writes, writes + 8);               /* the EMPTY record, before any erase */
+    CHECK_EQ(jr.latest.slot[SLOT_B].state, ST_EMPTY);
+    CHECK_EQ(jr.latest.reason, RS_UPDATE);
+    CHECK_STR(send_frame(OTA_DATA, 3, 512, upd + 512, 512), "OTA NACK 3 E_RANGE expected-offset=0");
+    CHECK_STR(send_frame(OTA_DATA, 3, 0, upd, 512), "OTA ACK 3 next=512");
+    CHECK_STR(send_frame(OTA_DATA, 3, 0, upd, 512), "OTA ACK 3 next=512");   /* resend */
+    CHECK_STR(send_frame(OTA_DATA, 4, 4, upd + 4, 8), "OTA NACK 4 E_ALIGN offset-or-length-not-multiple-of-8");
+    CHECK_STR(send_frame(OTA_DATA, 4, 512, upd + 512, 12), "OTA NACK 4 E_ALIGN offset-or-length-not-multiple-of-8");
+    seq = 4;
+    for (uint32_t off = 512; off < 4608; off += 512) {
+        CHECK(starts(send_frame(OTA_DATA, seq++, off, upd + off, 512), "OTA ACK"));
+    }
+    snprintf(expect, sizeof expect, "OTA ACK %u resume=4096 crc=%08x size=%u", seq,
+             (unsigned)crc32_update(0, upd, 4096), (unsigned)len);
+    CHECK_STR(send_frame(OTA_QUERY, seq, 0, 0, 0), expect);
+    seq++;
+    /* Same BEGIN again: progress kept, nothing written. */
+    writes = sim.writes;
+    snprintf(expect, sizeof expect, "OTA ACK %u slot=B size=%u next=4608", seq, (unsigned)len);
+    CHECK_STR(send_frame(OTA_BEGIN, seq++, 0, begin, 36), expect);
+    CHECK_EQ(sim.writes, writes);
+    for (uint32_t off = 4608; off < len; off += 512) {
+        uint16_t n = (uint16_t)(len - off < 512 ? len - off : 512);
+        CHECK(starts(send_frame(OTA_DATA, seq++, off, upd + off, n), "OTA ACK"));
+    }
+    snprintf(expect, sizeof expect, "OTA ACK %u slot=B version=2.0.0 sec=2 digest=", seq);
+    CHECK(starts(send_frame(OTA_FINISH, seq++, 0, 0, 0), expect));
+    uint8_t mode = 0;
+    snprintf(expect, sizeof expect, "OTA ACK %u slot=B state=PENDING jseq=3", seq);
+    CHECK_STR(send_frame(OTA_ACTIVATE, seq, 0, &mode, 1), expect);
+    writes = sim.writes;
+    CHECK_STR(send_frame(OTA_ACTIVATE, seq, 0, &mode, 1), expect);   /* resend: no write */
+    CHECK_EQ(sim.writes, writes);
+    CHECK_EQ(jr.latest.floor, 1);
+    CHECK_EQ(jr.latest.preferred, SLOT_B);
+    CHECK_EQ(jr.latest.slot[SLOT_B].tries, TRIES_DEFAULT);
+
+    boot(&br);
+    CHECK_EQ(br.slot, SLOT_B);
+    CHECK_EQ(br.tries, 2);
+    CHECK_EQ(sim.violations, 0);
+}
+
+static void t_ota_rejections(void)
+{
+    static const struct {
+        uint32_t base;
+        uint32_t version, sec;
+        enum img_fault fault;
+        const char *code;
+    } cases[] = {
+        { SLOT_B_BASE, VER(0, 9, 0), 0, F_NONE, "E_ROLLBACK" },
+        { SLOT_A_BASE, VER(2, 0, 0), 2, F_NONE, "E_LOADADDR" },
+        { SLOT_B_BASE, VER(2, 0, 0), 2, F_HASH, "E_HASH" },
+        { SLOT_B_BASE, VER(2, 0, 0), 2, F_MAGIC, "E_MAGIC" },
+        { SLOT_B_BASE, VER(2, 0, 0), 2, F_EXTRA_TLV, "E_TLV" },
+        { SLOT_B_BASE, VER(2, 0, 0), 2, F_IMG_SIZE, "E_SIZE" },
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fresh();
+        put_image(SLOT_A, VER(1, 0, 0), 1, F_NONE);
+        struct boot_result br;
+        boot(&br);
+        ota_init(&ota, sim_ops(&sim), &jr, SLOT_A, SLOT_B, capture, 0);
+        uint16_t seq = 1;
+        uint32_t len = build_image(upd, cases[i].base, cases[i].version, cases[i].sec, 3000,
+                                   cases[i].fault, 0);
+        const char *r = ota_update(upd, len, 0, &seq);
+        char expect[64];
+        snprintf(expect, sizeof expect, "OTA NACK %u %s ", (unsigned)(seq - 1), cases[i].code);
+        if (!starts(r, expect)) {
+            printf("  case %u: %s\n", i, r);
+        }
+        CHECK(starts(r, expect));
+        /* No ACTIVATE without a successful FINISH (resend of the NACKed seq). */
+        CHECK(strstr(send_frame(OTA_ACTIVATE, (uint16_t)(seq - 1), 0, (const uint8_t *)"\0", 1),
+                     "E_STATE finish-first") != NULL);
+        boot(&br);
+        CHECK_EQ(br.slot, SLOT_A);
+    }
+
+    /* Updates are refused while the running image is still on trial: the
+     * other slot is its fallback. */
+    fresh();
+    uint32_t db = put_image(SLOT_B, VER(2, 0, 0), 2, F_NONE);
+    setup_a_confirmed_b(ST_PENDING, 2, 1, db);
+    struct boot_result br;
+    boot(&br);
+    ota_init(&ota, sim_ops(&sim), &jr, SLOT_B, SLOT_A, capture, 0);
+    uint8_t begin[36] = { 0x00, 0x10 };
+    CHECK_STR(send_frame(OTA_BEGIN, 1, 0, begin, 36), "OTA NACK 1 E_STATE running-slot-not-confirmed");
+    put32(begin, SLOT_SIZE + 1);
+    ota_init(&ota, sim_ops(&sim), &jr, SLOT_A, SLOT_B, capture, 0);
+    CHECK_STR(send_frame(OTA_BEGIN, 1, 0, begin, 36), "OTA NACK 1 E_SIZE image-larger-than-slot");
+
+    /* Frame-level errors. */
+    static const uint8_t bad_cobs[] = { 0x05, 0x01 };
+    nreplies = 0;
+    ota_frame(&ota, bad_cobs, 2);
+    CHECK_STR(replies[0], "OTA NACK 0 E_FRAME bad-cobs");
+    uint8_t raw[13] = { OTA_QUERY, 7, 0 };
+    put32(raw + 9, crc32_update(0, raw, 9) ^ 1);
+    uint8_t enc[20];
+    size_t n = cobs_encode(raw, 13, enc);
+    nreplies = 0;
+    ota_frame(&ota, enc, (uint32_t)n);
+    CHECK_STR(replies[0], "OTA NACK 7 E_CRC frame-crc");
+}
+
+/* Console splitting of text and frames. */
+static void t_console(void)
+{
+    static struct console c;
+    console_init(&c);
+    const char *text = "info\r\n";
+    enum con_event ev = CON_NONE;
+    for (const char *p = text; *p; p++) {
+        enum con_event e = console_feed(&c, (uint8_t)*p);
+        if (e != CON_NONE) {
+            ev = e;
+            break;
+        }
+    }
+    CHECK_EQ(ev, CON_LINE);
+    CHECK_STR(c.lb.buf, "info");
+    CHECK_EQ(console_feed(&c, '\n'), CON_NONE);              /* empty line */
+    const uint8_t garbage[] = { 0x1B, '[', 'A', 0xFF, '\n' };
+    ev = CON_NONE;
+    for (unsigned i = 0; i < sizeof garbage; i++) {
+        ev = console_feed(&c, garbage[i]);
+    }
+    CHECK_EQ(ev, CON_BAD_LINE);
+    for (int i = 0; i < 100; i++) {
+        console_feed(&c, 'x');
+    }
+    CHECK_EQ(console_feed(&c, '\n'), CON_BAD_LINE);          /* overlong */
+    CHECK_EQ(console_feed(&c, 0x00), CON_NONE);              /* frame mode */
+    CHECK_EQ(console_feed(&c, 0x00), CON_NONE);              /* empty frame skipped */
+    CHECK_EQ(console_feed(&c, 0x02), CON_NONE);
+    CHECK_EQ(console_feed(&c, '\n'), CON_NONE);              /* newline is data here */
+    CHECK_EQ(console_feed(&c, 0x00), CON_FRAME);
+    CHECK_EQ(c.flen, 2);
+    CHECK_EQ(console_feed(&c, 0x00), CON_NONE);
+    CHECK_EQ(console_feed(&c, 0x05), CON_NONE);
+    CHECK_EQ(console_tick(&c, 999), CON_NONE);
+    CHECK_EQ(console_tick(&c, 1), CON_FRAME_TIMEOUT);
+    CHECK(!console_in_frame(&c));
+    CHECK_EQ(console_feed(&c, 0x00), CON_NONE);              /* stray 0x00 alone ... */
+    CHECK_EQ(console_tick(&c, 2000), CON_NONE);              /* ... is forgotten silently */
+    CHECK(!console_in_frame(&c));
+    CHECK_EQ(console_feed(&c, 0x00), CON_NONE);
+    for (int i = 0; i < (int)CONSOLE_FRAME_MAX + 10; i++) {
+        console_feed(&c, 0x01);
+    }
+    CHECK_EQ(console_feed(&c, 0x00), CON_FRAME_OVERLONG);
+}
+
+/* ------------------------------------------------- power cuts at every op */
+
+/* Image v1 in A (factory), then: boot; update B with v2 (test); boot
+ * (trial); confirm; boot. Returns through longjmp on a cut. */
+static uint32_t flow_len;
+static uint8_t upd2[SLOT_SIZE];
+
+static void update_flow(void)
+{
+    struct boot_result br;
+    boot(&br);
+    ota_init(&ota, sim_ops(&sim), &jr, br.slot, 1 - br.slot, capture, 0);
+    uint16_t seq = 1;
+    const char *r = ota_update(upd, flow_len, 0, &seq);
+    CHECK(starts(r, "OTA ACK"));
+    boot(&br);
+    CHECK_EQ(br.slot, SLOT_B);
+    uint32_t cseq;
+    CHECK_EQ(bs_confirm(&jr, sim_ops(&sim), SLOT_B, 2, &cseq), 0);
+    boot(&br);
+    CHECK_EQ(br.slot, SLOT_B);
+    CHECK_EQ(br.state, ST_CONFIRMED);
+    /* Then a next update starts (it erases slot A): cuts from here on must
+     * leave the confirmed v2 running (I11). */
+    ota_init(&ota, sim_ops(&sim), &jr, SLOT_B, SLOT_A, capture, 0);
+    uint8_t begin[36] = { 0 };
+    put32(begin, flow_len);
+    CHECK(starts(send_frame(OTA_BEGIN, 1, 0, begin, 36), "OTA ACK"));
+    for (uint32_t off = 0; off < 8192; off += 512) {
+        CHECK(starts(send_frame(OTA_DATA, (uint16_t)(2 + off / 512), off, upd2 + off, 512), "OTA ACK"));
+    }
+}
+
+static uint8_t initial_mem[FLASH_SIZE];
+
+static void run_cut_campaign(enum cut_mode mode)
+{
+    fresh();
+    put_image(SLOT_A, VER(1, 0, 0), 1, F_NONE);
+    flow_len = build_image(upd, SLOT_B_BASE, VER(2, 0, 0), 2, 9000, F_NONE, 0);
+    build_image(upd2, SLOT_A_BASE, VER(3, 0, 0), 2, 9000, F_NONE, 0);
+    memcpy(initial_mem, sim.mem, FLASH_SIZE);
+    static uint8_t initial_prog[FLASH_SIZE / FLASH_UNIT];
+    memcpy(initial_prog, sim.programmed, sizeof initial_prog);
+
+    /* Count the operations of an uninterrupted run. */
+    update_flow();
+    long total = sim.ops;
+    CHECK(total > 20);
+    volatile int confirmed_after = 0;
+
+    for (volatile long cut = 1; cut <= total; cut++) {
+        memcpy(sim.mem, initial_mem, FLASH_SIZE);
+        memcpy(sim.programmed, initial_prog, sizeof initial_prog);
+        sim.ops = sim.erases = sim.writes = 0;
+        sim.cut_at = cut;
+        sim.cut_mode = mode;
+        sim.rng = (uint32_t)cut * 2654435761u;
+        jmp_buf env;
+        sim.on_cut = &env;
+        if (setjmp(env) == 0) {
+            update_flow();
+            CHECK(0);   /* the cut must have happened */
+            continue;
+        }
+        sim.cut_at = 0;
+        int before = case_failures;
+
+        /* Power back: something valid must run (I1), old or new (I4). */
+        struct boot_result br;
+        boot(&br);
+        CHECK(br.slot == SLOT_A || br.slot == SLOT_B);
+        CHECK(jr.have_latest);
+        CHECK(br.floor >= 1 && br.floor <= 2);
+        if (br.slot == SLOT_B) {
+            CHECK_EQ(br.info.version, VER(2, 0, 0));
+            CHECK(br.state == ST_PENDING || br.state == ST_CONFIRMED);
+            confirmed_after += br.state == ST_CONFIRMED;
+        } else {
+            CHECK_EQ(br.info.version, VER(1, 0, 0));
+            CHECK_EQ(br.state, ST_CONFIRMED);
+        }
+        /* No PENDING or CONFIRMED slot fails validation (I5). */
+        for (int s = 0; s < NUM_SLOTS; s++) {
+            uint8_t st = jr.latest.slot[s].state;
+            if (st == ST_PENDING || st == ST_CONFIRMED) {
+                struct img_info info;
+                uint32_t d = jr.latest.slot[s].digest;
+                CHECK_EQ(image_validate(sim_ops(&sim), slot_base(s), SLOT_SIZE, 0, &d, &info), IMG_OK);
+            }
+        }
+        /* Retrying the update ends with v2 confirmed (I10). */
+        if (br.slot == SLOT_A) {
+            ota_init(&ota, sim_ops(&sim), &jr, SLOT_A, SLOT_B, capture, 0);
+            uint16_t seq = 100;
+            CHECK(starts(ota_update(upd, flow_len, 0, &seq), "OTA ACK"));
+            boot(&br);
+            CHECK_EQ(br.slot, SLOT_B);
+        }
+        if (br.state != ST_CONFIRMED) {
+            uint32_t cseq;
+            CHECK_EQ(bs_confirm(&jr, sim_ops(&sim), SLOT_B, 2, &cseq), 0);
+        }
+        boot(&br);
+        CHECK_EQ(br.slot, SLOT_B);
+        CHECK_EQ(br.state, ST_CONFIRMED);
+        CHECK_EQ(br.floor, 2);
+        CHECK_EQ(sim.violations, 0);
+        if (case_failures != before) {
+            printf("  ... after a cut before operation %ld of %ld (%s)\n", cut, total,
+                   mode == CUT_TORN ? "torn" : "clean");
+            if (sim.violations) {
+                printf("  violation: %s\n", sim.violation);
+            }
+            return;
+        }
+    }
+    CHECK(confirmed_after >= 10);  /* the cuts after the confirm record committed */
+}
+
+static void t_power_cut_every_op(void)
+{
+    run_cut_campaign(CUT_BEFORE);
+}
+
+static void t_power_cut_every_op_torn(void)
+{
+    run_cut_campaign(CUT_TORN);
+}
+
+static void t_power_cut_sector_switch(void)
+{
+    for (volatile int torn = 0; torn < 2; torn++) {
+        for (volatile long cut = 1; cut <= 9; cut++) {   /* erase + 8 units */
+            fresh();
+            journal_load(&jr, sim_ops(&sim));
+            struct jrec r;
+            for (int i = 0; i < 64; i++) {
+                journal_template(&jr, &r);
+                r.floor = (uint32_t)i;
+                append(&r);
+            }
+            sim.ops = 0;
+            sim.cut_at = cut;
+            sim.cut_mode = torn ? CUT_TORN : CUT_BEFORE;
+            sim.rng = (uint32_t)cut + 77;
+            jmp_buf env;
+            sim.on_cut = &env;
+            if (setjmp(env) == 0) {
+                journal_template(&jr, &r);
+                r.floor = 1000;
+                append(&r);
+                CHECK(0);
+                continue;
+            }
+            sim.cut_at = 0;
+            journal_load(&jr, sim_ops(&sim));
+            CHECK(jr.have_latest);
+            CHECK_EQ(jr.latest.seq, 64);             /* the old record survives */
+            CHECK_EQ(jr.latest_sector, 0);
+            journal_template(&jr, &r);
+            r.floor = 2000;
+            append(&r);
+            journal_load(&jr, sim_ops(&sim));
+            CHECK_EQ(jr.latest.seq, 65);
+            CHECK_EQ(jr.latest.floor, 2000);
+            CHECK_EQ(jr.latest_sector, 1);
+            CHECK_EQ(sim.violations, 0);
+        }
+    }
+}
+
+/* ------------------------------------------------------------ the driver */
+
+struct tcase {
+    const char *name;
+    void (*fn)(void);
+};
+
+static const struct tcase cases[] = {
+    { "sha256_vectors", t_sha256_vectors },
+    { "crc32_check", t_crc32_check },
+    { "cobs_roundtrip", t_cobs_roundtrip },
+    { "record_layout", t_record_layout },
+    { "factory_state", t_factory_state },
+    { "factory_first_valid_slot", t_factory_first_valid_slot },
+    { "factory_no_image_recovery", t_factory_no_image_recovery },
+    { "append_and_sector_switch", t_append_and_sector_switch },
+    { "torn_and_invalid_records_skipped", t_torn_and_invalid_records_skipped },
+    { "full_sector_of_garbage", t_full_sector_of_garbage },
+    { "tries_decrement_and_rollback", t_tries_decrement_and_rollback },
+    { "floor_raised_only_on_confirm", t_floor_raised_only_on_confirm },
+    { "permanent_activation_raises_floor_at_boot", t_permanent_activation_raises_floor_at_boot },
+    { "sec_cnt_below_floor_rejected", t_sec_cnt_below_floor_rejected },
+    { "invalid_pending_marked_bad", t_invalid_pending_marked_bad },
+    { "mark_bad_rolls_back", t_mark_bad_rolls_back },
+    { "image_validation_errors", t_image_validation_errors },
+    { "ota_protocol", t_ota_protocol },
+    { "ota_rejections", t_ota_rejections },
+    { "console", t_console },
+    { "power_cut_every_op", t_power_cut_every_op },
+    { "power_cut_every_op_torn", t_power_cut_every_op_torn },
+    { "power_cut_sector_switch", t_power_cut_sector_switch },
+};
+#define NCASES (sizeof cases / sizeof cases[0])
+
+static int run_case(const struct tcase *c)
+{
+    case_failures = 0;
+    sim_init(&sim);
+    c->fn();
+    if (sim.violations) {
+        printf("  FAIL flash rule violated: %s\n", sim.violation);
+        case_failures++;
+    }
+    printf("%s - %s\n", case_failures ? "not ok" : "ok", c->name);
+    fflush(stdout);
+    return case_failures ? 1 : 0;
+}
+
+static uint8_t *read_file(const char *path, long *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        perror(path);
+        exit(2);
+    }
+    fseek(f, 0, SEEK_END);
+    *len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = malloc((size_t)*len + 1);
+    if (!buf || fread(buf, 1, (size_t)*len, f) != (size_t)*len) {
+        perror(path);
+        exit(2);
+    }
+    fclose(f);
+    return buf;
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc >= 2 && strcmp(argv[1], "list") == 0) {
+        for (unsigned i = 0; i < NCASES; i++) {
+            printf("%s\n", cases[i].name);
+        }
+        return 0;
+    }
+    if (argc >= 2 && strcmp(argv[1], "run") == 0) {
+        int failed = 0, ran = 0;
+        for (unsigned i = 0; i < NCASES; i++) {
+            int wanted = argc == 2;
+            for (int a = 2; a < argc; a++) {
+                wanted |= strcmp(argv[a], cases[i].name) == 0;
+            }
+            if (wanted) {
+                failed += run_case(&cases[i]);
+                ran++;
+            }
+        }
+        if (ran == 0) {
+            fprintf(stderr, "no such test case\n");
+            return 2;
+        }
+        return failed ? 1 : 0;
+    }
+    if ((argc == 5 || argc == 6) && strcmp(argv[1], "validate") == 0) {
+        long len;
+        uint8_t *data = read_file(argv[2], &len);
+        uint32_t base = (uint32_t)strtoul(argv[3], 0, 0);
+        uint32_t floor = (uint32_t)strtoul(argv[4], 0, 0);
+        /* LIMIT: the announced transfer size, as FINISH checks it. */
+        uint32_t limit = argc == 6 ? (uint32_t)strtoul(argv[5], 0, 0) : SLOT_SIZE;
+        sim_init(&sim);
+        if (len > (long)SLOT_SIZE) {
+            len = SLOT_SIZE;   /* the rest would not fit in the slot */
+        }
+        sim_put(&sim, base, data, (uint32_t)len);
+        struct img_info info;
+        memset(&info, 0, sizeof info);
+        enum img_result r = image_validate(sim_ops(&sim), base, limit, floor, 0, &info);
+        printf("%s version=%u.%u.%u sec=%u digest=%08x\n", img_result_name(r),
+               (unsigned)(info.version >> 24), (unsigned)((info.version >> 16) & 0xFF),
+               (unsigned)(info.version & 0xFFFF), (unsigned)info.sec_cnt,
+               (unsigned)digest_prefix(info.sha256));
+        free(data);
+        return 0;
+    }
+    if (argc == 3 && (strcmp(argv[1], "sha256") == 0 || strcmp(argv[1], "crc32") == 0)) {
+        long len;
+        uint8_t *data = read_file(argv[2], &len);
+        if (argv[1][0] == 's') {
+            char h[65];
+            sha_hex(data, (size_t)len, 4093, h);
+            printf("%s\n", h);
+        } else {
+            printf("%08x\n", (unsigned)crc32_update(0, data, (size_t)len));
+        }
+        free(data);
+        return 0;
+    }
+    if (argc == 3 && strcmp(argv[1], "cobs-decode") == 0) {
+        size_t n = strlen(argv[2]) / 2;
+        uint8_t *in = malloc(n + 1), *out = malloc(n + 1);
+        for (size_t i = 0; i < n; i++) {
+            unsigned v;
+            sscanf(argv[2] + 2 * i, "%2x", &v);
+            in[i] = (uint8_t)v;
+        }
+        int m = cobs_decode(in, n, out, n + 1);
+        if (m < 0) {
+            printf("error\n");
+        } else {
+            for (int i = 0; i < m; i++) {
+                printf("%02x", out[i]);
+            }
+            printf("\n");
+        }
+        free(in);
+        free(out);
+        return 0;
+    }
+    fprintf(stderr, "usage: %s list | run [NAME...] | validate FILE BASE FLOOR [LIMIT] | "
+                    "sha256 FILE | crc32 FILE | cobs-decode HEX\n", argv[0]);
+    return 2;
+}

@@ -1,0 +1,218 @@
+"""Host tests of the demo firmware's hardware-free C core.
+
+The journal, boot decision, image validation, update protocol and the
+SHA-256/CRC-32/COBS code in firmware_fixtures/src/core are compiled with the
+host C compiler against a strict simulated flash (tests/firmware/host/) and
+run here. The committed imgtool-signed images are cross-checked against the
+C validator, and the C hashes against Python's.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import shutil
+import struct
+import subprocess
+import zlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CORE = ROOT / "firmware_fixtures" / "src" / "core"
+HOST = Path(__file__).resolve().parent / "host"
+BUILD = ROOT / "firmware_fixtures" / "build"
+
+CORE_SOURCES = ["strfmt", "linebuf", "crc32", "sha256", "cobs", "journal", "image",
+                "bootflow", "console", "ota", "report"]
+
+CASES = [
+    "sha256_vectors",
+    "crc32_check",
+    "cobs_roundtrip",
+    "record_layout",
+    "factory_state",
+    "factory_first_valid_slot",
+    "factory_no_image_recovery",
+    "append_and_sector_switch",
+    "torn_and_invalid_records_skipped",
+    "full_sector_of_garbage",
+    "tries_decrement_and_rollback",
+    "floor_raised_only_on_confirm",
+    "permanent_activation_raises_floor_at_boot",
+    "sec_cnt_below_floor_rejected",
+    "invalid_pending_marked_bad",
+    "mark_bad_rolls_back",
+    "image_validation_errors",
+    "ota_protocol",
+    "ota_rejections",
+    "console",
+    "power_cut_every_op",
+    "power_cut_every_op_torn",
+    "power_cut_sector_switch",
+]
+
+SLOT_BASE = {"A": 0x10000, "B": 0x88000}
+# name -> (version, security counter), as the Makefile builds them
+APPS = {
+    "v1": ("1.0.0", 1),
+    "v2": ("2.0.0", 2),
+    "v3-crash": ("3.0.0", 2),
+    "v4-hang": ("4.0.0", 2),
+    "v5-noconfirm": ("5.0.0", 2),
+    "downgrade": ("0.9.0", 0),
+}
+
+
+def _compile(cc: str, out: Path, sanitize: bool) -> subprocess.CompletedProcess:
+    cmd = [cc, "-std=c11", "-O1", "-g", "-Wall", "-Wextra", "-Werror",
+           "-I", str(CORE), "-I", str(HOST)]
+    if sanitize:
+        cmd += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer",
+                "-fno-sanitize-recover=undefined"]
+    cmd += [str(CORE / f"{name}.c") for name in CORE_SOURCES]
+    cmd += [str(HOST / "simflash.c"), str(HOST / "test_bootstate.c"), "-o", str(out)]
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def hosttest(tmp_path_factory) -> Path:
+    cc = os.environ.get("CC") or shutil.which("gcc") or shutil.which("cc")
+    if not cc:
+        pytest.skip("no host C compiler (gcc) on PATH: install gcc to run the firmware host tests")
+    out = tmp_path_factory.mktemp("hosttest") / "hosttest"
+    # With AddressSanitizer and UBSan where the toolchain has them.
+    res = _compile(cc, out, sanitize=True)
+    if res.returncode == 0:
+        probe = subprocess.run([str(out), "list"], capture_output=True, text=True)
+        if probe.returncode == 0:
+            return out
+    res = _compile(cc, out, sanitize=False)
+    assert res.returncode == 0, f"host test program did not compile:\n{res.stderr}"
+    return out
+
+
+def run(binary: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(binary), *args], capture_output=True, text=True, timeout=120)
+
+
+def test_case_list_matches(hosttest):
+    assert run(hosttest, "list").stdout.split() == CASES
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_host_case(hosttest, case):
+    res = run(hosttest, "run", case)
+    assert res.returncode == 0 and f"ok - {case}" in res.stdout.splitlines(), \
+        f"{case} failed:\n{res.stdout}{res.stderr}"
+
+
+def _signed_images():
+    return [(app, slot) for app in APPS for slot in "AB"]
+
+
+@pytest.mark.parametrize("app,slot", _signed_images())
+def test_validator_accepts_imgtool_images(hosttest, app, slot):
+    path = BUILD / f"app-{app}-slot{slot}.signed.bin"
+    if not path.exists():
+        pytest.skip(f"{path.name} not built")
+    version, sec = APPS[app]
+    digest = hashlib.sha256(path.read_bytes()[:_hashed_len(path.read_bytes())]).hexdigest()[:8]
+    base = SLOT_BASE[slot]
+    assert run(hosttest, "validate", str(path), hex(base), str(sec)).stdout.strip() == \
+        f"OK version={version} sec={sec} digest={digest}"
+    # one above its SEC_CNT: refused as a rollback
+    assert run(hosttest, "validate", str(path), hex(base), str(sec + 1)).stdout.startswith("E_ROLLBACK ")
+    # in the other slot: built for another address
+    other = SLOT_BASE["B" if slot == "A" else "A"]
+    assert run(hosttest, "validate", str(path), hex(other), "0").stdout.startswith("E_LOADADDR ")
+
+
+def _hashed_len(img: bytes) -> int:
+    """Header + payload + protected TLVs: what the SHA256 TLV covers."""
+    hdr_size, prot_size, img_size = struct.unpack_from("<HHI", img, 8)
+    return hdr_size + img_size + prot_size
+
+
+def _variants(img: bytes) -> dict[str, tuple[bytes, str, str]]:
+    """name -> (image, code in place in the slot, code at FINISH with the file size as limit)"""
+    hdr_size, prot_size, img_size = struct.unpack_from("<HHI", img, 8)
+    unprot = hdr_size + img_size + prot_size
+    out = {}
+    b = bytearray(img); b[hdr_size + 0x100] ^= 0x01
+    out["payload_bit_flip"] = (bytes(b), "E_HASH", "E_HASH")
+    b = bytearray(img); b[0] ^= 0xFF
+    out["bad_magic"] = (bytes(b), "E_MAGIC", "E_MAGIC")
+    b = bytearray(img); struct.pack_into("<I", b, 4, 0x10000)
+    out["wrong_load_addr"] = (bytes(b), "E_LOADADDR", "E_LOADADDR")
+    b = bytearray(img); struct.pack_into("<I", b, 16, 0)
+    out["no_rom_fixed"] = (bytes(b), "E_LOADADDR", "E_LOADADDR")
+    b = bytearray(img); b[hdr_size + img_size + 8] ^= 0x01   # SEC_CNT value
+    out["sec_cnt_tampered"] = (bytes(b), "E_HASH", "E_HASH")
+    b = bytearray(img)
+    tot = struct.unpack_from("<H", b, unprot + 2)[0]
+    struct.pack_into("<H", b, unprot + 2, tot + 8)
+    b += struct.pack("<HHI", 0x01, 4, 0)                     # KEYHASH: not allowed
+    out["extra_unprotected_tlv"] = (bytes(b), "E_TLV", "E_TLV")
+    out["truncated_tlvs"] = (img[:unprot + 4], "E_TLV", "E_SIZE")
+    out["no_tlvs"] = (img[:unprot], "E_TLV", "E_SIZE")
+    b = bytearray(img); struct.pack_into("<I", b, 12, 0x78000)
+    out["img_size_too_big"] = (bytes(b), "E_SIZE", "E_SIZE")
+    return out
+
+
+VARIANTS = ["payload_bit_flip", "bad_magic", "wrong_load_addr", "no_rom_fixed", "sec_cnt_tampered",
+            "extra_unprotected_tlv", "truncated_tlvs", "no_tlvs", "img_size_too_big"]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_validator_rejects_corrupted_images(hosttest, tmp_path, variant):
+    src = BUILD / "app-v2-slotB.signed.bin"
+    if not src.exists():
+        pytest.skip(f"{src.name} not built")
+    data, in_slot, at_finish = _variants(src.read_bytes())[variant]
+    path = tmp_path / f"{variant}.bin"
+    path.write_bytes(data)
+    base = hex(SLOT_BASE["B"])
+    assert run(hosttest, "validate", str(path), base, "0").stdout.split()[0] == in_slot
+    assert run(hosttest, "validate", str(path), base, "0", str(len(data))).stdout.split()[0] == at_finish
+
+
+@pytest.mark.parametrize("size", [0, 1, 55, 56, 63, 64, 65, 1000, 4096, 100_003])
+def test_sha256_and_crc32_match_python(hosttest, tmp_path, size):
+    data = random.Random(size).randbytes(size)
+    path = tmp_path / "data.bin"
+    path.write_bytes(data)
+    assert run(hosttest, "sha256", str(path)).stdout.strip() == hashlib.sha256(data).hexdigest()
+    assert run(hosttest, "crc32", str(path)).stdout.strip() == f"{zlib.crc32(data):08x}"
+
+
+def _cobs_encode(data: bytes) -> bytes:
+    out = bytearray()
+    block = bytearray()
+    for byte in data:
+        if byte == 0:
+            out += bytes([len(block) + 1]) + block
+            block = bytearray()
+        else:
+            block.append(byte)
+            if len(block) == 254:
+                out += b"\xff" + block
+                block = bytearray()
+    out += bytes([len(block) + 1]) + block
+    return bytes(out)
+
+
+@pytest.mark.parametrize("size", [0, 1, 253, 254, 255, 508, 525])
+def test_cobs_decode_matches_python_encoder(hosttest, size):
+    rng = random.Random(size)
+    data = bytes(rng.choice([0, 1, 2, 0xFF, rng.randrange(256)]) for _ in range(size))
+    enc = _cobs_encode(data)
+    assert b"\x00" not in enc
+    assert run(hosttest, "cobs-decode", enc.hex()).stdout.strip() == data.hex()
+
+
+def test_cobs_decode_rejects_malformed(hosttest):
+    assert run(hosttest, "cobs-decode", "0311").stdout.strip() == "error"     # runs past the end
+    assert run(hosttest, "cobs-decode", "031100").stdout.strip() == "error"   # a zero inside
