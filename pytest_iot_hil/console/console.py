@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Callable
 
 import pexpect
 import serial
@@ -76,6 +76,7 @@ class Console(SpawnBase):
         self.name = name
         self.linesep = "\n"
         self._transcript = bytearray()
+        self._taps: list[Callable[[bytes], None]] = []
         self._log_file: BinaryIO | None = open(log_path, "ab") if log_path else None
         self.log_path = log_path
 
@@ -103,11 +104,25 @@ class Console(SpawnBase):
         """A position in the transcript, for :meth:`transcript_since`."""
         return len(self._transcript)
 
+    def add_tap(self, tap: Callable[[bytes], None]) -> None:
+        """Call ``tap(data)`` with every chunk received, as it arrives.
+
+        Power-cut triggers watch the output this way while the test is busy
+        elsewhere (e.g. inside an update). A tap may raise to abort the read.
+        """
+        self._taps.append(tap)
+
+    def remove_tap(self, tap: Callable[[bytes], None]) -> None:
+        if tap in self._taps:
+            self._taps.remove(tap)
+
     def _record(self, data: bytes) -> None:
         self._transcript += data
         if self._log_file is not None:
             self._log_file.write(data)
             self._log_file.flush()
+        for tap in list(self._taps):
+            tap(data)
 
     # -- what pexpect calls ----------------------------------------------------
     def read_nonblocking(self, size: int = 1, timeout: float | None = -1) -> str:

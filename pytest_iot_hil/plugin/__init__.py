@@ -10,7 +10,7 @@ import pytest
 
 from ..errors import HilConfigError
 from . import hookspecs, options
-from .fixtures import console, hil_booted_target, hil_run, hil_target, ota  # noqa: F401  (fixtures)
+from .fixtures import console, hil_booted_target, hil_run, hil_target, ota, power  # noqa: F401  (fixtures)
 from .reporting import enable_junit_system_out, transcript_sections
 from .run import RUN_KEY, HilRun, get_run
 from ..processes import remove_stale_scratch_dirs
@@ -49,6 +49,23 @@ def pytest_hil_make_update_client(config: pytest.Config, target, console):
     from ..update import DemoUpdateClient
 
     return DemoUpdateClient(console)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_hil_make_power(config: pytest.Config, target):
+    from ..power import CommandPower, TargetPower
+
+    spec = target.description.options.get("power")
+    if spec is None:
+        return TargetPower(target)
+    where = f"{target.description.source}: [targets.{target.name}.power]"
+    if not isinstance(spec, dict) or "driver" not in spec:
+        raise HilConfigError(f'{where} must be a table with a `driver` key (e.g. driver = "command")')
+    if spec["driver"] == "command":
+        return CommandPower(spec.get("on", ""), spec.get("off", ""), settle_s=float(spec.get("settle_s", 0)), source=where)
+    if spec["driver"] == "target":
+        return TargetPower(target)
+    raise HilConfigError(f"{where}: no installed plugin provides power driver {spec['driver']!r} (built in: command, target)")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:

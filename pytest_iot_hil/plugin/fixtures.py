@@ -7,6 +7,8 @@ from typing import Iterator
 import pytest
 
 from ..console import Console
+from ..errors import HilConfigError
+from ..power import Power
 from ..protocols.target import Target
 from ..update import Progress, UpdateClient
 from .reporting import TRANSCRIPTS_KEY
@@ -122,3 +124,17 @@ def ota(request: pytest.FixtureRequest, hil_target: Target, console: Console) ->
         pytest.fail("no plugin provided an update client (pytest_hil_make_update_client)")
     client.on_progress(_terminal_progress(request.config))
     return client
+
+
+@pytest.fixture
+def power(request: pytest.FixtureRequest, hil_target: Target) -> Power:
+    """Power control of the target: ``off()``, ``on()``, ``cycle()``, ``cut_at(trigger)``."""
+    try:
+        switch = request.config.hook.pytest_hil_make_power(config=request.config, target=hil_target)
+    except HilConfigError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    return Power(
+        switch, hil_target,
+        console=lambda: request.getfixturevalue("console"),
+        update_client=lambda: request.getfixturevalue("ota"),
+    )

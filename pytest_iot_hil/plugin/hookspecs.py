@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ..console import Console
+    from ..protocols.power import PowerSwitch
     from ..protocols.target import Target, TargetDescription
     from ..update import UpdateClient
 
@@ -66,4 +67,18 @@ def pytest_hil_make_update_client(config: pytest.Config, target: "Target", conso
     open), or ``None`` to let others decide. The built-in implementation runs
     last and returns the demo firmware's client. Stops at the first
     non-``None`` result.
+    """
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_hil_make_power(config: pytest.Config, target: "Target") -> "PowerSwitch | None":
+    """Create the power switch behind the ``power`` fixture for ``target``.
+
+    Called once per test that uses ``power``. A power driver plugin looks at
+    ``target.description.options.get("power")`` (the inventory's
+    ``[targets.NAME.power]`` table), and returns a
+    :class:`~pytest_iot_hil.protocols.PowerSwitch` when ``driver`` names it,
+    ``None`` otherwise. The built-in implementation runs last: it knows the
+    ``command`` driver, and without a ``power`` table uses the target's own
+    power (emulators). Stops at the first non-``None`` result.
     """
