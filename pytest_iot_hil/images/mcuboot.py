@@ -150,8 +150,13 @@ def _load(data: bytes | bytearray | memoryview | str | Path) -> tuple[bytes, str
         raise ImageFormatError(f"cannot read image file {path}: {exc.strerror}") from None
 
 
-def _tlv_area(data: bytes, start: int, magic: int, protected: bool, name: str) -> tuple[int, list[Tlv]]:
-    """Parses the TLV area at ``start``; returns (area size incl. info, entries)."""
+def _tlv_area(
+    data: bytes, start: int, magic: int, protected: bool, name: str, header_size: int | None = None
+) -> tuple[int, list[Tlv]]:
+    """Parses the TLV area at ``start``; returns (area size incl. info, entries).
+
+    ``header_size`` is the size the image header announces for this area, if any.
+    """
     if len(data) < start + TLV_INFO_SIZE:
         raise ImageFormatError(
             f"{name}: truncated: the {'protected ' if protected else ''}TLV area should start at "
@@ -162,6 +167,11 @@ def _tlv_area(data: bytes, start: int, magic: int, protected: bool, name: str) -
         raise ImageFormatError(
             f"{name}: bad {'protected ' if protected else ''}TLV info magic {found:#06x} at offset "
             f"{start:#x} (expected {magic:#06x}): the image is corrupted or its header sizes are wrong"
+        )
+    if header_size is not None and size != header_size:
+        raise ImageFormatError(
+            f"{name}: the protected TLV area says it is {size:#x} bytes but the header says "
+            f"{header_size:#x}: the image is corrupted"
         )
     if size < TLV_INFO_SIZE:
         raise ImageFormatError(f"{name}: TLV area at {start:#x} claims {size} bytes, less than its own info header")
@@ -215,12 +225,7 @@ def read_image(data: bytes | str | Path) -> ImageInfo:
     # protected area exists, and then its info must agree with that size.
     tlvs: list[Tlv] = []
     if prot_size:
-        found_size, entries = _tlv_area(raw, payload_end, TLV_PROT_INFO_MAGIC, True, name)
-        if found_size != prot_size:
-            raise ImageFormatError(
-                f"{name}: the protected TLV area says it is {found_size:#x} bytes but the header says "
-                f"{prot_size:#x}: the image is corrupted"
-            )
+        _, entries = _tlv_area(raw, payload_end, TLV_PROT_INFO_MAGIC, True, name, prot_size)
         tlvs += entries
     tlv_start = payload_end + prot_size
     tlv_size, entries = _tlv_area(raw, tlv_start, TLV_INFO_MAGIC, False, name)
