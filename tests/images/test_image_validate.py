@@ -4,7 +4,6 @@ compiled for the host, on good images and hundreds of damaged ones."""
 from __future__ import annotations
 
 import struct
-from pathlib import Path
 
 import pytest
 
