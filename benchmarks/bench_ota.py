@@ -1,0 +1,96 @@
+"""Update benchmark on the emulated demo device, all measured in one run:
+
+* raw console throughput: host-to-device bytes the app consumes per second
+  (one 64 KiB line it drops, then `version`, timed to the reply);
+* update throughput of the demo protocol (frames, CRCs, ACKs, flash writes)
+  for the 9.7 KiB v2 image and for a 128 KiB image (v2's payload padded);
+* the whole v1 -> v2 -> confirm cycle (transfer, validate, activate, reboot,
+  trial boot, confirm).
+
+    python benchmarks/bench_ota.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from pytest_iot_hil.backends.qemu.target import QemuTarget
+from pytest_iot_hil.console import Console
+from pytest_iot_hil.firmware import FirmwareImage
+from pytest_iot_hil.images.build import sign_bytes
+from pytest_iot_hil.images.mcuboot import read_image
+from pytest_iot_hil.inventory import builtin_targets
+from pytest_iot_hil.update import DemoUpdateClient
+from pytest_iot_hil.update.demo_images import demo_image
+
+
+class Device:
+    def __init__(self) -> None:
+        self.description = builtin_targets()["qemu-mps2-an385"]
+        self.target = QemuTarget(self.description)
+        self.target.start(FirmwareImage.load(self.description.firmware))
+        self.console = Console(self.target.console_port(), timeout=60)
+        self.target.on_console_reconnect(lambda: self.console.reattach(self.target.console_port()))
+        self.ota = DemoUpdateClient(self.console, reply_timeout=10)
+        self.ota.wait_for_boot()
+
+    def close(self) -> None:
+        self.target.close()
+
+
+def raw_console_rate(device: Device, size: int = 64 * 1024) -> float:
+    # One long line: the app drops it once its line buffer overflows, and
+    # answers nothing until the newline, so only the receive path is timed.
+    junk = b"x" * size + b"\n"
+    started = time.perf_counter()
+    device.console.send(junk)
+    device.console.sendline("version")
+    device.console.expect(r"version \S+ slot=\w\r?\n")
+    return len(junk) / (time.perf_counter() - started)
+
+
+def update_rate(image: bytes) -> float:
+    device = Device()
+    try:
+        result = device.ota.transfer(image)
+        device.ota.finish()
+        return result.size / result.seconds
+    finally:
+        device.close()
+
+
+def full_cycle(image: bytes) -> float:
+    device = Device()
+    try:
+        started = time.perf_counter()
+        device.ota.install(image)
+        boot = device.ota.wait_for_boot()
+        assert boot.version == "2.0.0", boot
+        device.ota.confirm()
+        return time.perf_counter() - started
+    finally:
+        device.close()
+
+
+def main() -> None:
+    v2 = demo_image("v2", slot="B").read_bytes()
+    info = read_image(v2)
+    big = sign_bytes(info.payload + bytes(128 * 1024 - len(info.payload) - 0x400), version="2.0.0",
+                     security_counter=2, slot_base=0x88000)
+    device = Device()
+    try:
+        raw = statistics.median(raw_console_rate(device) for _ in range(3))
+    finally:
+        device.close()
+    small = statistics.median(update_rate(v2) for _ in range(3))
+    large = update_rate(big)
+    cycle = statistics.median(full_cycle(v2) for _ in range(3))
+    print(f"raw console, host to device:           {raw / 1024:6.1f} KiB/s")
+    print(f"update, {len(v2) / 1024:5.1f} KiB image:             {small / 1024:6.1f} KiB/s ({small / raw:.0%} of raw)")
+    print(f"update, {len(big) / 1024:5.1f} KiB image:             {large / 1024:6.1f} KiB/s ({large / raw:.0%} of raw)")
+    print(f"v1 -> v2 -> confirm, whole cycle:      {cycle:6.2f} s (median of 3)")
+
+
+if __name__ == "__main__":
+    main()
