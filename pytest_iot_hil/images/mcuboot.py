@@ -79,7 +79,7 @@ class ImageInfo:
     protected TLVs. The TLV ranges include their 4-byte info headers.
     """
 
-    data: bytes
+    data: bytes = dataclasses.field(repr=False)
     load_addr: int
     hdr_size: int
     protect_tlv_size: int
@@ -89,7 +89,7 @@ class ImageInfo:
     security_counter: int | None
     sha256_tlv: bytes | None
     computed_sha256: bytes
-    tlvs: tuple[Tlv, ...]
+    tlvs: tuple[Tlv, ...] = dataclasses.field(repr=False)
     header_range: range
     payload_range: range
     protected_tlv_range: range
