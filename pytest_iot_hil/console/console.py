@@ -197,27 +197,23 @@ class Console(SpawnBase):
         received = f"last {TAIL_LINES} lines received:\n{tail}" if tail else "nothing was received at all"
         return f"{self.name}: no match for [{what}] after {waited:.1f} s; {received}"
 
-    def expect(self, pattern: Any, timeout: float | None = -1, searchwindowsize: int | None = -1, async_: bool = False, **kw: Any) -> Any:
+    def _explained(self, call, patterns: Any, timeout: Any, **kw: Any) -> Any:
         started = time.monotonic()
         try:
-            return super().expect(pattern, timeout=timeout, searchwindowsize=searchwindowsize, async_=async_, **kw)
+            return call(patterns, timeout=timeout, **kw)
         except ConsoleError:
             raise
         except pexpect.TIMEOUT:
-            raise ConsoleTimeout(self._explain(pattern, timeout, started)) from None
+            raise ConsoleTimeout(self._explain(patterns, timeout, started)) from None
         except pexpect.EOF:
-            raise ConsoleClosed(self._explain(pattern, timeout, started).replace("no match", "link closed before a match")) from None
+            message = self._explain(patterns, timeout, started).replace("no match", "link closed before a match")
+            raise ConsoleClosed(message) from None
+
+    def expect(self, pattern: Any, timeout: float | None = -1, searchwindowsize: int | None = -1, async_: bool = False, **kw: Any) -> Any:
+        return self._explained(super().expect, pattern, timeout, searchwindowsize=searchwindowsize, async_=async_, **kw)
 
     def expect_exact(self, pattern_list: Any, timeout: float | None = -1, searchwindowsize: int | None = -1, async_: bool = False, **kw: Any) -> Any:
-        started = time.monotonic()
-        try:
-            return super().expect_exact(pattern_list, timeout=timeout, searchwindowsize=searchwindowsize, async_=async_, **kw)
-        except ConsoleError:
-            raise
-        except pexpect.TIMEOUT:
-            raise ConsoleTimeout(self._explain(pattern_list, timeout, started)) from None
-        except pexpect.EOF:
-            raise ConsoleClosed(self._explain(pattern_list, timeout, started).replace("no match", "link closed before a match")) from None
+        return self._explained(super().expect_exact, pattern_list, timeout, searchwindowsize=searchwindowsize, async_=async_, **kw)
 
     def __repr__(self) -> str:
         return f"<Console port={getattr(self.port, 'port', self.port)!r}>"

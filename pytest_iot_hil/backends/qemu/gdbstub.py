@@ -12,6 +12,7 @@ import struct
 import time
 
 from ...errors import TargetError
+from .link import connect
 
 # QEMU advertises PacketSize=1000 (hex): 4096 characters.  An ``M`` packet
 # carries two hex digits per byte, so keep data chunks well below 2 KiB.
@@ -29,14 +30,10 @@ def _checksum(payload: bytes) -> bytes:
 class GdbRemote:
     """Talks the GDB remote protocol over one TCP connection."""
 
-    def __init__(self, host: str, port: int, *, timeout: float = 10.0, what: str = "gdbstub") -> None:
+    def __init__(self, port: int, *, timeout: float = 10.0, what: str = "gdbstub") -> None:
         self._what = what
         self._timeout = timeout
-        try:
-            self._sock = socket.create_connection((host, port), timeout=timeout)
-        except OSError as exc:
-            raise TargetError(f"cannot connect to the {what} at {host}:{port}: {exc}") from None
-        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._sock = connect(port, timeout=timeout, what=f"the {what}")
         self._buf = b""
         self.running = False
 

@@ -13,16 +13,13 @@ import time
 from typing import Any
 
 from ...errors import TargetError
+from .link import connect
 
 
 class Qmp:
-    def __init__(self, host: str, port: int, *, timeout: float = 10.0) -> None:
+    def __init__(self, port: int, *, timeout: float = 10.0) -> None:
         self._timeout = timeout
-        try:
-            self._sock = socket.create_connection((host, port), timeout=timeout)
-        except OSError as exc:
-            raise TargetError(f"cannot connect to QEMU's QMP socket at {host}:{port}: {exc}") from None
-        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._sock = connect(port, timeout=timeout, what="QEMU's QMP socket")
         self._buf = b""
         self._ids = itertools.count(1)
         self.events: list[dict[str, Any]] = []

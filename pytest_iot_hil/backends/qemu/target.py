@@ -153,8 +153,8 @@ class QemuTarget(Target):
                 s.close()
         self._uart_port = ports[0]
         try:
-            self._qmp = Qmp("127.0.0.1", ports[2], timeout=self._timeout)
-            self._gdb = GdbRemote("127.0.0.1", ports[1], timeout=self._timeout, what="QEMU gdbstub")
+            self._qmp = Qmp(ports[2], timeout=self._timeout)
+            self._gdb = GdbRemote(ports[1], timeout=self._timeout, what="QEMU gdbstub")
         except TargetError as exc:
             raise TargetError(f"{exc}\n{self._qemu_output()}") from None
 
