@@ -113,6 +113,11 @@ static void text_command(const char *cmd)
         sf_str(&sf, "? unknown command");
     }
     put_line(0, line);
+#ifdef BUG_B13
+    /* B13: the confirm record is written only after the OK went out */
+    bs_confirm_commit();
+#endif
+#line 116
 }
 
 int main(void)

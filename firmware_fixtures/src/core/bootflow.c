@@ -83,6 +83,12 @@ void boot_decide(struct journal *j, const struct flash_ops *f, struct boot_resul
             marked_bad = RS_INVALID;
             continue;
         }
+#ifdef BUG_B2
+        /* B2: no try counter: a PENDING image is started without spending a try */
+        if (sr->state == ST_PENDING) {
+        } else
+#endif
+#line 86
         if (sr->state == ST_PENDING) {
             /* Write-ahead: the try is spent before the jump. If it cannot be
              * recorded, the trial image must not run. */
@@ -112,6 +118,12 @@ void boot_decide(struct journal *j, const struct flash_ops *f, struct boot_resul
     recovery(j, out);
 }
 
+#ifdef BUG_B13
+/* B13: the confirm record bs_confirm queued, written by bs_confirm_commit() */
+static struct jrec b13_record;
+static struct journal *b13_journal;
+#endif
+#line 115
 int bs_confirm(struct journal *j, const struct flash_ops *f, int running, uint32_t sec_cnt,
                uint32_t *seq)
 {
@@ -134,6 +146,15 @@ int bs_confirm(struct journal *j, const struct flash_ops *f, int running, uint32
     }
     r.preferred = (uint8_t)running;
     r.reason = RS_CONFIRM;
+#ifdef BUG_B13
+    /* B13: confirm is reported done before its record is written: the app
+     * replies OK first and writes the record afterwards (bs_confirm_commit) */
+    b13_record = r;
+    b13_journal = j;
+    *seq = r.seq + 1;
+    return 0;
+#endif
+#line 137
     /* journal_append reads the record back before reporting success. */
     if (journal_append(j, &r) != 0) {
         return -1;
@@ -163,3 +184,12 @@ const char *reset_cause_name(int cause)
     default: return "POWER_ON";
     }
 }
+
+#ifdef BUG_B13
+int bs_confirm_commit(void)
+{
+    struct journal *j = b13_journal;
+    b13_journal = 0;
+    return j ? journal_append(j, &b13_record) : 0;
+}
+#endif

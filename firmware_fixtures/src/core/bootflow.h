@@ -42,4 +42,9 @@ int bs_mark_bad(struct journal *j, const struct flash_ops *f, int running);
 
 const char *reset_cause_name(int cause);
 
+#ifdef BUG_B13
+/* B13: writes the confirm record that bs_confirm only queued (after the app replied OK). */
+int bs_confirm_commit(void);
+#endif
+
 #endif

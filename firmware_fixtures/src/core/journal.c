@@ -38,7 +38,14 @@ void jrec_encode(const struct jrec *r, uint8_t out[JREC_SIZE])
 
 int jrec_decode(const uint8_t in[JREC_SIZE], struct jrec *r)
 {
+#ifdef BUG_B5
+    /* B5: no record CRC check, so a torn record is accepted */
+    if (get32(in) != JREC_MAGIC) {
+#else
+#line 41
     if (get32(in) != JREC_MAGIC || get32(in + 60) != crc32_update(0, in, 60)) {
+#endif
+#line 42
         return -1;
     }
     r->seq = get32(in + 4);
@@ -83,6 +90,10 @@ int journal_load(struct journal *j, const struct flash_ops *f)
     j->have_latest = 0;
     j->latest_sector = -1;
     j->latest_index = -1;
+#ifdef BUG_B6
+    j->top_seq = 0;
+#endif
+#line 86
     for (int sec = 0; sec < 2; sec++) {
         j->last_used[sec] = -1;
         for (int i = 0; i < (int)JREC_PER_SECTOR; i++) {
@@ -95,6 +106,14 @@ int journal_load(struct journal *j, const struct flash_ops *f)
                 continue;
             }
             j->last_used[sec] = i;
+#ifdef BUG_B6
+            /* B6: the newest seq is taken from every record with the magic, valid
+             * or not: a torn record whose seq is still erased counts as 0xFFFFFFFF */
+            if (get32(buf) == JREC_MAGIC && get32(buf + 4) > j->top_seq) {
+                j->top_seq = get32(buf + 4);
+            }
+#endif
+#line 98
             if (jrec_decode(buf, &r) == 0 && (!j->have_latest || r.seq > j->latest.seq)) {
                 j->have_latest = 1;
                 j->latest = r;
@@ -131,6 +150,14 @@ void journal_template(const struct journal *j, struct jrec *r)
 static void next_position(const struct journal *j, int *sector, int *index, int *need_erase)
 {
     *need_erase = 0;
+#ifdef BUG_B4
+    /* B4: one metadata sector, erased and rewritten for every record */
+    *sector = 0;
+    *index = 0;
+    *need_erase = 1;
+    return;
+#endif
+#line 134
     if (j->have_latest) {
         int cur = j->latest_sector;
         int next = j->last_used[cur] + 1;
@@ -169,6 +196,11 @@ int journal_append(struct journal *j, struct jrec *r)
     const struct flash_ops *f = j->f;
 
     r->seq = j->have_latest ? j->latest.seq + 1 : 1;
+#ifdef BUG_B6
+    /* B6: numbered after the newest seq found: after 0xFFFFFFFF it wraps to 0 */
+    r->seq = j->top_seq + 1;
+#endif
+#line 172
     jrec_encode(r, buf);
     next_position(j, &sector, &index, &need_erase);
 
@@ -208,6 +240,10 @@ int journal_append(struct journal *j, struct jrec *r)
     j->latest = *r;
     j->latest_sector = sector;
     j->latest_index = index;
+#ifdef BUG_B6
+    j->top_seq = r->seq;
+#endif
+#line 211
     return 0;
 }
 

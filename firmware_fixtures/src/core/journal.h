@@ -53,6 +53,10 @@ struct journal {
     int latest_sector;              /* 0 or 1, -1 if none */
     int latest_index;
     int last_used[2];               /* highest non-erased record index, -1 if none */
+#ifdef BUG_B6
+    uint32_t top_seq;               /* B6: highest seq field of any record with the magic */
+#endif
+#line 56
 };
 
 void jrec_encode(const struct jrec *r, uint8_t out[JREC_SIZE]);

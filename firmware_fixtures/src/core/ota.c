@@ -117,6 +117,14 @@ static void do_begin(struct ota *o, uint16_t seq, const uint8_t *p, uint16_t len
             r.preferred = (uint8_t)o->running;
         }
         r.reason = RS_UPDATE;
+#ifdef BUG_B1
+        /* B1: the target is marked PENDING (and preferred) at BEGIN, before its data is written */
+        r.slot[o->target].state = ST_PENDING;
+        r.slot[o->target].tries = TRIES_DEFAULT;
+        r.slot[o->target].digest = digest_prefix(p + 4);
+        r.preferred = (uint8_t)o->target;
+#endif
+#line 120
         if (journal_append(o->j, &r) != 0) {
             o->active = 0;
             nack(o, seq, "E_FLASH", "journal-write");
@@ -357,6 +365,13 @@ static void do_activate(struct ota *o, uint16_t seq, const uint8_t *p, uint16_t 
     r.preferred = (uint8_t)o->target;
     r.reason = RS_UPDATE;
     /* The floor is not raised here: only a confirmed image raises it. */
+#ifdef BUG_B8
+    /* B8: the floor is raised at ACTIVATE, before the new image is confirmed */
+    if (o->fin.sec_cnt > r.floor) {
+        r.floor = o->fin.sec_cnt;
+    }
+#endif
+#line 360
     if (journal_append(o->j, &r) != 0) {
         nack(o, seq, "E_FLASH", "journal-write");
         return;
