@@ -1,5 +1,6 @@
 """The committed demo firmware in firmware_fixtures/build/ must be exactly
-what `make` builds from the committed sources (byte for byte)."""
+what `make` builds from the committed sources (byte for byte), the
+deliberately buggy variants in build/buggy/ included."""
 from __future__ import annotations
 
 import os
@@ -42,8 +43,8 @@ def test_committed_firmware_matches_a_fresh_build(tmp_path):
     env = dict(os.environ, LC_ALL="C")
     res = subprocess.run(
         ["make", "-C", str(FW), f"OBJ={obj}", f"IMGTOOL={imgtool}", f"PYTHON={sys.executable}",
-         f"-j{min(4, os.cpu_count() or 1)}"],
-        capture_output=True, text=True, env=env, timeout=600)
+         f"-j{min(4, os.cpu_count() or 1)}", "all", "buggy"],
+        capture_output=True, text=True, env=env, timeout=900)
     assert res.returncode == 0, f"make failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
 
     names = subprocess.run(["make", "-s", "-C", str(FW), "list"], capture_output=True,
@@ -54,3 +55,12 @@ def test_committed_firmware_matches_a_fresh_build(tmp_path):
     # nothing stale next to them (subdirectories such as build/bad/ are
     # derived by other tools and checked by their own tests)
     assert sorted(p.name for p in (FW / "build").iterdir() if p.is_file()) == sorted(names)
+
+    # The deliberately buggy variants (build/buggy/<ID>/...), built by `make buggy`.
+    buggy = subprocess.run(["make", "-s", "-C", str(FW), "list-buggy"], capture_output=True,
+                           text=True, check=True).stdout.split()
+    assert buggy and all(n.startswith("buggy/") for n in buggy)
+    differ = [n for n in buggy if (obj / "out" / n).read_bytes() != (FW / "build" / n).read_bytes()]
+    assert not differ, f"build/buggy differs from a fresh build (run `make -C firmware_fixtures install`): {differ}"
+    present = sorted(str(p.relative_to(FW / "build")) for p in (FW / "build" / "buggy").rglob("*") if p.is_file())
+    assert present == sorted(buggy + ["buggy/MANIFEST.json"]), "stale or missing files in build/buggy/"
