@@ -63,8 +63,16 @@ static int sim_write(void *ctx, uint32_t addr, const void *buf, uint32_t len)
             uint32_t done = rnd(s) % units;
             memcpy(s->mem + addr, src, done * FLASH_UNIT);
             uint32_t at = addr + done * FLASH_UNIT;
-            for (uint32_t i = 0; i < FLASH_UNIT; i++) {
-                s->mem[at + i] &= (uint8_t)(src[done * FLASH_UNIT + i] | rnd(s));
+            if (rnd(s) % 4 == 0) {
+                /* The target stores a unit as two 32-bit words: only the
+                 * first one landed, the second is still erased. */
+                for (uint32_t i = 0; i < FLASH_UNIT / 2; i++) {
+                    s->mem[at + i] &= src[done * FLASH_UNIT + i];
+                }
+            } else {
+                for (uint32_t i = 0; i < FLASH_UNIT; i++) {
+                    s->mem[at + i] &= (uint8_t)(src[done * FLASH_UNIT + i] | rnd(s));
+                }
             }
             for (uint32_t u = 0; u <= done; u++) {
                 s->programmed[addr / FLASH_UNIT + u] = 1;

@@ -6,8 +6,10 @@
  * Power cuts: with cut_at = n, operation n (1-based, writes and erases
  * counted) does not complete and control longjmps to sim->on_cut, which
  * stands for the loss of power. In torn mode the interrupted operation is
- * partly applied: a program clears only some of the bits it should, an
- * erase sets only some bits, as interrupted NOR operations do. */
+ * partly applied: a program clears only some of the bits it should (or, one
+ * time in four, only the first 32-bit word of the unit it stopped in, as the
+ * word-by-word stores of the QEMU target leave it), an erase sets only some
+ * bits, as interrupted NOR operations do. */
 #ifndef SIMFLASH_H
 #define SIMFLASH_H
 

@@ -909,6 +909,23 @@ static void t_console(void)
  * (trial); confirm; boot. Returns through longjmp on a cut. */
 static uint32_t flow_len;
 static uint8_t upd2[SLOT_SIZE];
+/* Set once the app would have replied OK to `confirm` (I11). */
+static volatile int confirm_acked;
+
+/* What the app's `confirm` command does with v2 running in slot B: the
+ * journal update, the OK reply, and in the B13 build the record after it. */
+static int app_confirm(void)
+{
+    uint32_t cseq;
+    int rc = bs_confirm(&jr, sim_ops(&sim), SLOT_B, 2, &cseq);
+    if (rc == 0) {
+        confirm_acked = 1;      /* the app replies OK here */
+    }
+#ifdef BUG_B13
+    bs_confirm_commit();        /* B13: the record is written after the reply */
+#endif
+    return rc;
+}
 
 static void update_flow(void)
 {
@@ -920,8 +937,7 @@ static void update_flow(void)
     CHECK(starts(r, "OTA ACK"));
     boot(&br);
     CHECK_EQ(br.slot, SLOT_B);
-    uint32_t cseq;
-    CHECK_EQ(bs_confirm(&jr, sim_ops(&sim), SLOT_B, 2, &cseq), 0);
+    CHECK_EQ(app_confirm(), 0);
     boot(&br);
     CHECK_EQ(br.slot, SLOT_B);
     CHECK_EQ(br.state, ST_CONFIRMED);
@@ -938,6 +954,61 @@ static void update_flow(void)
 
 static uint8_t initial_mem[FLASH_SIZE];
 
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The oracle's own reading of the journal as a cut left it, independent of
+ * the firmware's reader (which a buggy build may change): the record with
+ * magic, CRC and a seq other than 0xFFFFFFFF that has the highest seq. */
+static int oracle_latest(struct jrec *out)
+{
+    int found = 0;
+    for (int sec = 0; sec < 2; sec++) {
+        for (uint32_t i = 0; i < JREC_PER_SECTOR; i++) {
+            const uint8_t *p = sim.mem + journal_sector_base(sec) + i * JREC_SIZE;
+            struct jrec r;
+            if (rd32(p) != JREC_MAGIC || rd32(p + 60) != crc32_update(0, p, 60) ||
+                jrec_decode(p, &r) != 0) {
+                continue;
+            }
+            if (!found || r.seq > out->seq) {
+                *out = r;
+                found = 1;
+            }
+        }
+    }
+    return found;
+}
+
+/* I8 from a booted trial: reboot without confirming (on a copy of the
+ * flash) until something else runs. The trial may boot PENDING at most as
+ * often as the cut state left it tries, then v1 must run with
+ * TRIES_EXHAUSTED. */
+static uint8_t probe_mem[FLASH_SIZE];
+static uint8_t probe_prog[FLASH_SIZE / FLASH_UNIT];
+
+static void check_trial_ends(const struct boot_result *first, int tries_left)
+{
+    memcpy(probe_mem, sim.mem, FLASH_SIZE);
+    memcpy(probe_prog, sim.programmed, sizeof probe_prog);
+    struct boot_result pb = *first;
+    int pending = 1;
+    for (int n = 0; n <= TRIES_DEFAULT + 1 && pb.slot == SLOT_B && pb.state == ST_PENDING; n++) {
+        boot(&pb);
+        pending += pb.slot == SLOT_B && pb.state == ST_PENDING;
+    }
+    if (pending > tries_left) {
+        printf("  I8: the trial booted PENDING %d times, the cut state left it %d tries\n", pending, tries_left);
+    }
+    CHECK(pending <= tries_left);
+    CHECK_EQ(pb.slot, SLOT_A);
+    CHECK_STR(pb.rollback, "TRIES_EXHAUSTED");
+    memcpy(sim.mem, probe_mem, FLASH_SIZE);
+    memcpy(sim.programmed, probe_prog, sizeof probe_prog);
+}
+
 static void run_cut_campaign(enum cut_mode mode)
 {
     fresh();
@@ -949,10 +1020,12 @@ static void run_cut_campaign(enum cut_mode mode)
     memcpy(initial_prog, sim.programmed, sizeof initial_prog);
 
     /* Count the operations of an uninterrupted run. */
+    confirm_acked = 0;
     update_flow();
     long total = sim.ops;
     CHECK(total > 20);
     volatile int confirmed_after = 0;
+    volatile uint32_t high_seq = 0;    /* highest seq committed before the cut */
 
     for (volatile long cut = 1; cut <= total; cut++) {
         memcpy(sim.mem, initial_mem, FLASH_SIZE);
@@ -963,6 +1036,7 @@ static void run_cut_campaign(enum cut_mode mode)
         sim.rng = (uint32_t)cut * 2654435761u;
         jmp_buf env;
         sim.on_cut = &env;
+        confirm_acked = 0;
         if (setjmp(env) == 0) {
             update_flow();
             CHECK(0);   /* the cut must have happened */
@@ -971,9 +1045,28 @@ static void run_cut_campaign(enum cut_mode mode)
         sim.cut_at = 0;
         int before = case_failures;
 
+        /* The journal as the cut left it: once a record was committed there
+         * is always a latest valid one (I6), and no PENDING or CONFIRMED
+         * slot of it fails validation (I5). */
+        struct jrec at_cut;
+        int have_cut = oracle_latest(&at_cut);
+        CHECK(have_cut || high_seq == 0);
+        for (int s = 0; have_cut && s < NUM_SLOTS; s++) {
+            uint8_t st = at_cut.slot[s].state;
+            if (st == ST_PENDING || st == ST_CONFIRMED) {
+                struct img_info info;
+                uint32_t d = at_cut.slot[s].digest;
+                CHECK_EQ(image_validate(sim_ops(&sim), slot_base(s), SLOT_SIZE, 0, &d, &info), IMG_OK);
+            }
+        }
+        if (have_cut && at_cut.seq > high_seq) {
+            high_seq = at_cut.seq;
+        }
+
         /* Power back: something valid must run (I1), old or new (I4). */
         struct boot_result br;
         boot(&br);
+        CHECK(br.seq >= high_seq);      /* seq never goes back (I6) */
         CHECK(br.slot == SLOT_A || br.slot == SLOT_B);
         CHECK(jr.have_latest);
         CHECK(br.floor >= 1 && br.floor <= 2);
@@ -994,6 +1087,15 @@ static void run_cut_campaign(enum cut_mode mode)
                 CHECK_EQ(image_validate(sim_ops(&sim), slot_base(s), SLOT_SIZE, 0, &d, &info), IMG_OK);
             }
         }
+        if (br.slot == SLOT_B && br.state == ST_PENDING) {
+            check_trial_ends(&br, have_cut && at_cut.slot[SLOT_B].state == ST_PENDING ? at_cut.slot[SLOT_B].tries : 0);
+        }
+        /* An acknowledged confirm survives every later cut (I11). */
+        if (confirm_acked) {
+            CHECK_EQ(br.slot, SLOT_B);
+            CHECK_EQ(br.state, ST_CONFIRMED);
+            CHECK_EQ(br.floor, 2);
+        }
         /* Retrying the update ends with v2 confirmed (I10). */
         if (br.slot == SLOT_A) {
             ota_init(&ota, sim_ops(&sim), &jr, SLOT_A, SLOT_B, capture, 0);
@@ -1003,8 +1105,7 @@ static void run_cut_campaign(enum cut_mode mode)
             CHECK_EQ(br.slot, SLOT_B);
         }
         if (br.state != ST_CONFIRMED) {
-            uint32_t cseq;
-            CHECK_EQ(bs_confirm(&jr, sim_ops(&sim), SLOT_B, 2, &cseq), 0);
+            CHECK_EQ(app_confirm(), 0);
         }
         boot(&br);
         CHECK_EQ(br.slot, SLOT_B);
