@@ -1,0 +1,215 @@
+"""Record an update once, with every flash store trapped (the campaign's input).
+
+A campaign is a loop over a counted trace, not a guess at timings (MCUboot's
+simulator does the same): the update *procedure* runs once on an emulated
+target whose flash regions are all watched, and every store is recorded in
+order, together with named *marks* the procedure sets (e.g. "confirm_acked").
+The flash at a cut before store k is then the initial image plus the first k
+stores: the emulated execution up to that store is the same whether or not
+power is cut there (emulator-facts.md §7), so no cut ever re-runs the update.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Callable, Sequence
+
+import pexpect
+
+from ..backends.qemu.flashwatch import FlashWrite
+from ..console import Console
+from ..protocols.target import MemoryRegion, Target, TargetDescription
+from ..update import UpdateClient
+from .errors import TraceError
+
+
+@dataclasses.dataclass(frozen=True)
+class Mark:
+    """A named point of the procedure: ``index`` stores had happened when it was set."""
+
+    name: str
+    index: int
+
+
+@dataclasses.dataclass
+class Device:
+    """What an update procedure (and an oracle) works with: the target, its console and update client."""
+
+    target: Target
+    console: Console
+    ota: UpdateClient
+    _on_mark: Callable[[str], None] = dataclasses.field(default=lambda name: None, repr=False)
+
+    def mark(self, name: str) -> None:
+        """Name this point of the procedure (recorded in the trace; a no-op when not tracing)."""
+        self._on_mark(name)
+
+
+#: ``procedure(device)`` drives one update on a booted device.
+Procedure = Callable[[Device], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class Trace:
+    """The flash before the procedure, every store it made, and its marks."""
+
+    flash_start: int
+    initial: bytes
+    writes: tuple[FlashWrite, ...]
+    marks: tuple[Mark, ...]
+    seconds: float = 0.0
+
+    def mark(self, name: str) -> Mark | None:
+        return next((m for m in self.marks if m.name == name), None)
+
+
+def watched_regions(description: TargetDescription) -> list[MemoryRegion]:
+    """The target's named regions, plus any part of its flash they leave out (named ``flash``).
+
+    Every store must be seen, or the computed cut states would be wrong.
+    """
+    flash = description.flash
+    if flash is None:
+        raise TraceError(
+            f"target {description.name!r} describes no flash region: add `flash = {{ start = 0x0, size = 0x100000 }}` "
+            "to its inventory entry, a power-cut campaign needs to know what survives a cut"
+        )
+    named = sorted((r for r in description.regions if r.start < flash.end and r.end > flash.start), key=lambda r: r.start)
+    out: list[MemoryRegion] = []
+    cursor = flash.start
+    for region in named:
+        if region.start > cursor:
+            out.append(MemoryRegion("flash", cursor, region.start - cursor))
+        start = max(region.start, cursor)
+        end = min(region.end, flash.end)
+        if end > start:
+            out.append(MemoryRegion(region.name, start, end - start))
+        cursor = max(cursor, end)
+    if cursor < flash.end:
+        out.append(MemoryRegion("flash", cursor, flash.end - cursor))
+    return out
+
+
+def _settle(watch, quiet: float = 0.1, limit: float = 3.0) -> None:
+    """Keep watching until flash has been quiet for ``quiet`` seconds.
+
+    The procedure returns when the device *said* it was done; a device that
+    answers before it writes (ota-reference B13) is still writing then, and
+    those stores belong to the trace too.
+    """
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        seen = watch.hits
+        time.sleep(quiet)
+        if watch.hits == seen:
+            return
+
+
+def check_consistent(initial: bytes, flash_start: int, writes: Sequence[FlashWrite]) -> None:
+    """Replay ``writes`` over ``initial``; each store's *old* bytes must be what is there.
+
+    A mismatch means flash changed behind the watch (a write before it started,
+    or into memory it does not cover), so states computed from it would lie.
+    """
+    image = bytearray(initial)
+    for w in writes:
+        if not w.size:
+            continue
+        off = w.address - flash_start
+        if image[off : off + len(w.old)] != w.old:
+            raise TraceError(
+                f"store #{w.index} at {w.address:#x} ({w.region}) found {bytes(image[off:off + len(w.old)]).hex()} "
+                f"where the trace expected {w.old.hex()}: flash changed outside the watch (was the target still "
+                "writing when the procedure started?). Make the procedure start from an idle device."
+            )
+        image[off : off + len(w.new)] = w.new
+
+
+def record_trace(device: Device, procedure: Procedure) -> Trace:
+    """Run ``procedure(device)`` once with every flash store trapped; return the trace."""
+    target = device.target
+    description = target.description
+    regions = watched_regions(description)
+    flash = description.flash
+    initial = target.read_memory(flash.start, flash.size)
+    marks: list[Mark] = []
+    started = time.monotonic()
+    try:
+        with target.watch_flash_writes(regions) as watch:
+            device._on_mark = lambda name: marks.append(Mark(name, watch.hits))
+            try:
+                procedure(device)
+                _settle(watch)
+            finally:
+                device._on_mark = lambda name: None
+    except TraceError:
+        raise
+    except Exception as exc:
+        raise TraceError(
+            f"the update procedure failed while its flash writes were being traced: {type(exc).__name__}: {exc}\n"
+            f"last console lines:\n{device.console.tail(10)}"
+        ) from exc
+    writes = tuple(watch.writes)
+    check_consistent(initial, flash.start, writes)
+    return Trace(flash.start, initial, writes, tuple(marks), time.monotonic() - started)
+
+
+def record_recovery_boot(device: Device, image: bytes, wait_booted: Callable[[Device], object]) -> tuple[FlashWrite, ...]:
+    """The stores the device makes while booting from ``image`` (for second cuts).
+
+    The target first boots ``image`` untraced. If the boot wrote nothing, that
+    is the answer. Otherwise flash is put back to ``image`` while the booted
+    firmware idles, the watch starts (so its mirror is exactly ``image``) and
+    the machine is *reset*: ``boot_flash_state`` cannot run under a watch (it
+    fills flash with a stub on the core, which would trap). A reset keeps RAM,
+    unlike a power-on; firmware whose boot-time writes depend on RAM that
+    survives a reset would be traced differently.
+    """
+    target = device.target
+    flash = target.description.flash
+    quiet_console(device.console)
+    target.boot_flash_state(image)
+    wait_booted(device)
+    after = target.read_memory(flash.start, flash.size)
+    if after == image:
+        return ()
+    for start, end in _diff_runs(image, after):
+        target.write_memory(flash.start + start, image[start:end])
+    quiet_console(device.console)
+    with target.watch_flash_writes(watched_regions(target.description)) as watch:
+        target.reset()
+        wait_booted(device)
+    writes = tuple(watch.writes)
+    check_consistent(image, flash.start, writes)
+    return writes
+
+
+def quiet_console(console: Console) -> None:
+    """Drop what the console already received, without waiting for more.
+
+    Called right before a boot, so that what is expected next comes from that
+    boot and not from the one before (its app may have printed late).
+    """
+    while True:
+        try:
+            console.read_nonblocking(4096, timeout=0)
+        except pexpect.TIMEOUT:
+            break
+        except pexpect.EOF:
+            break
+    console.buffer = ""
+    console.before = ""
+
+
+def _diff_runs(a: bytes, b: bytes, chunk: int = 256) -> list[tuple[int, int]]:
+    """Half-open byte ranges (chunk-aligned, merged) where ``a`` and ``b`` differ."""
+    runs: list[tuple[int, int]] = []
+    for off in range(0, len(a), chunk):
+        if a[off : off + chunk] != b[off : off + chunk]:
+            end = min(off + chunk, len(a))
+            if runs and runs[-1][1] == off:
+                runs[-1] = (runs[-1][0], end)
+            else:
+                runs.append((off, end))
+    return runs
