@@ -1,0 +1,57 @@
+"""Power-cut campaigns: cut power at every flash operation of an update, boot each state, judge it.
+
+How it works (the MCUboot simulator's method, on the real firmware in QEMU):
+
+1. **Trace** (``trace.py``): your update *procedure* runs once with every
+   flash store trapped; the stores, the named marks it sets and the flash
+   before it are cached on disk (``cache.py``).
+2. **States** (``states.py``, ``torn.py``): stores are grouped into flash
+   operations; the state of a cut before op k is computed (initial + ops[:k]),
+   plus torn states inside an op; identical states are booted once.
+3. **Selection** (``cuts.py``): ``all``, ``boundaries`` or ``sample:N[:SEED]``;
+   depth 2 adds second cuts during the recovery boot.
+4. **Oracle** (``oracle.py``, ``demo.py``): judges each booted state.
+5. **Runner** (``runner.py``): one emulator per process, reused for every cut.
+6. **pytest** (``plugin.py``): every cut is a test item; ``report.py`` draws the timeline.
+
+Your own firmware
+-----------------
+Nothing here is specific to the demo. You provide:
+
+* the target (inventory): its ``flash`` and named ``regions`` - cut ids and
+  the report are grouped by region;
+* a **procedure** ``procedure(device)``: drives one update on a booted, idle
+  device through ``device.ota`` / ``device.console`` / ``device.target`` and
+  calls ``device.mark("name")`` at points an invariant depends on (e.g. once
+  the device ACKed a confirm). Give it a ``retry(device)`` method, or pass
+  ``retry=``, to check that a retried update completes (I10);
+* an **oracle**: a subclass of :class:`Oracle` with ``wait_booted(device)``
+  and ``check(device, ctx)`` returning :class:`Violation` objects; it knows
+  your known-good images and your metadata format;
+* the flash rules (:class:`FlashGeometry`) and the ``critical_regions`` whose
+  every write is a ``boundaries`` cut.
+
+Then, in a test module::
+
+    @pytest.mark.hil_campaign(procedure=my_update, oracle=MyOracle(), cuts="boundaries")
+    def test_update_survives_power_cuts(power_cut):
+        power_cut.check()
+
+See ``examples/test_power_cut_campaign.py`` for the demo firmware.
+"""
+
+from .campaign import Campaign, LoadedCampaign, load_campaign
+from .cuts import Selection, parse_selection
+from .demo import DemoOracle, DemoUpdate
+from .errors import CampaignConfigError, CampaignError, CampaignViolation, TraceError
+from .oracle import INVARIANTS, CutContext, Oracle, Violation
+from .runner import CampaignRunner, CutResult, open_device
+from .states import CutState, FlashGeometry, StateSpace
+from .trace import Device, Mark, Trace
+
+__all__ = [
+    "INVARIANTS", "Campaign", "CampaignConfigError", "CampaignError", "CampaignRunner", "CampaignViolation",
+    "CutContext", "CutResult", "CutState", "DemoOracle", "DemoUpdate", "Device", "FlashGeometry",
+    "LoadedCampaign", "Mark", "Oracle", "Selection", "StateSpace", "Trace", "TraceError", "Violation",
+    "load_campaign", "open_device", "parse_selection",
+]

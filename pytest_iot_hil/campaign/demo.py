@@ -1,0 +1,506 @@
+"""The demo firmware's campaign: its update procedure and its oracle (I1-I12).
+
+The demo is one client of the campaign API, not a special case: the same
+pieces written for another firmware (its update steps, its boot messages,
+its metadata format) plug in the same way.
+
+``DemoUpdate(image)`` updates a booted, confirmed device to ``image`` (slot
+B): install, wait for the trial boot (mark ``trial_boot``), confirm (mark
+``confirm_acked`` once the device said OK).
+
+``DemoOracle(new_image=...)`` judges one booted cut state against the
+invariants of ota-reference.md §5, as far as each is observable here:
+
+* I1  a BOOT line and the app banner within ``boot_timeout``; RECOVERY only
+      when no slot of the cut state holds an image that validates;
+* I2  the running slot, read back after the boot, passes ``check_demo_image``;
+* I3  its SEC_CNT >= the floor after the boot; that floor >= the initial
+      floor, the cut state's floor and every floor committed before the cut;
+* I4  the running slot starts with a known image for that slot (the initial
+      slot content, or the new image) byte for byte;
+* I5  in the cut state and after the boot, no PENDING/CONFIRMED slot fails
+      validation against its journal digest; the old image never runs while
+      the new one stays PENDING;
+* I6  in the cut state and after the boot, seqs of valid records strictly
+      increase within a sector and never repeat; after the boot exactly one
+      latest valid record exists;
+* I7  the fallback slot (the one running CONFIRMED at the start) is
+      bit-identical to before: in the cut state (whole slot) and read back
+      after the boot (its image extent);
+* I8  checked on trial states (the boot says PENDING): the emulator is reset
+      without confirming until the fallback runs; the new image may boot
+      PENDING at most min(TRIES, tries left in the cut state) times and the
+      fallback must then run with rollback=TRIES_EXHAUSTED (also when the cut
+      state already had no try left);
+* I9  the running image's SEC_CNT >= every floor committed up to the cut;
+* I10 only on a sample (it re-runs the update, ~1 s): per process, the first
+      cut of every class of outcome (slot, version, state, tries and rollback
+      of the BOOT line, slot states of the latest record); the runner's
+      ``retry`` policy can also make it every cut or none;
+* I11 after the ``confirm_acked`` mark, the new image runs CONFIRMED and the
+      latest record says so;
+* I12 the banner's version and slot equal the BOOT line's and the header
+      version of the read-back running slot.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import struct
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pexpect
+
+from ..bootstate.bootline import BOOT_LINE_PATTERN, BootLine, InfoLine, parse_boot_line
+from ..bootstate.journal import TRIES_DEFAULT, Journal, JournalRecord
+from ..images.validate import check_demo_image
+from ..update.demo_images import demo_image
+from .errors import CampaignError
+from .oracle import CutContext, Oracle, Violation
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .campaign import LoadedCampaign
+    from .trace import Device
+
+BANNER_PATTERN = r"app v(\d+\.\d+\.\d+)\S* slot=([AB])"
+_IMAGE_MAGIC = 0x96F3B83D
+
+
+def _load(image: bytes | str | Path) -> bytes:
+    return bytes(image) if isinstance(image, (bytes, bytearray)) else Path(image).read_bytes()
+
+
+def header_version(slot: bytes) -> str | None:
+    """``major.minor.revision`` of the MCUboot header at the start of ``slot`` (None: no header)."""
+    if len(slot) < 32 or struct.unpack_from("<I", slot)[0] != _IMAGE_MAGIC:
+        return None
+    major, minor, rev = struct.unpack_from("<BBH", slot, 20)
+    return f"{major}.{minor}.{rev}"
+
+
+def image_extent(slot: bytes) -> int:
+    """Bytes the image at the start of ``slot`` claims (header + payload + both TLV areas); 0 if none."""
+    if len(slot) < 32 or struct.unpack_from("<I", slot)[0] != _IMAGE_MAGIC:
+        return 0
+    hdr, prot, size = struct.unpack_from("<HHI", slot, 8)
+    unprot_at = hdr + size + prot
+    if unprot_at + 4 > len(slot):
+        return len(slot)
+    return min(len(slot), unprot_at + struct.unpack_from("<H", slot, unprot_at + 2)[0])
+
+
+def security_counter(slot: bytes) -> int | None:
+    """SEC_CNT from the protected TLVs of the image at the start of ``slot``."""
+    if not image_extent(slot):
+        return None
+    hdr, prot, size = struct.unpack_from("<HHI", slot, 8)
+    off, end = hdr + size + 4, hdr + size + prot
+    while off + 4 <= end:
+        tlv_type, length = struct.unpack_from("<HH", slot, off)
+        if tlv_type == 0x50 and length == 4:
+            return struct.unpack_from("<I", slot, off + 4)[0]
+        off += 4 + length
+    return None
+
+
+# -- the procedure ------------------------------------------------------------------
+
+
+class DemoUpdate:
+    """The demo update as a campaign procedure: ``DemoUpdate(image)(device)``.
+
+    With ``next_begin=True`` the procedure goes on after the confirm with the
+    first step of the *next* update (its BEGIN: a journal write that
+    invalidates the now-inactive slot), so that cuts also hit a journal write
+    made after the floor was raised (mark ``next_begin``).
+    """
+
+    def __init__(self, image: bytes | str | Path | None = None, *, slot: str = "B", next_begin: bool = False) -> None:
+        self.image = _load(image if image is not None else demo_image("v2", slot))
+        self.slot = slot
+        self.version = header_version(self.image)
+        self.next_begin = next_begin
+        self.__name__ = "demo_update_then_begin" if next_begin else "demo_update"
+
+    @property
+    def campaign_key(self) -> str:
+        return f"DemoUpdate:{self.slot}:{int(self.next_begin)}:{hashlib.sha256(self.image).hexdigest()[:16]}"
+
+    def __call__(self, device: "Device") -> None:
+        ota = device.ota
+        ota.install(self.image)
+        trial = ota.wait_for_boot()
+        if (trial.slot, trial.state) != (self.slot, "PENDING"):
+            raise CampaignError(f"after the install the device booted {trial.raw!r}, not a trial of slot {self.slot}")
+        device.mark("trial_boot")
+        ota.confirm()
+        device.mark("confirm_acked")
+        if self.next_begin:
+            # Only the size and digest matter to BEGIN; nothing is transferred.
+            ota.begin(self.image)
+            device.mark("next_begin")
+
+    def retry(self, device: "Device") -> None:
+        """Finish the update from wherever a cut left it (I10)."""
+        ota = device.ota
+        info = ota.info()
+        if info.slot == self.slot and info.version == self.version:
+            if info.state == "PENDING":
+                ota.confirm()
+            return
+        ota.install(self.image)
+        ota.wait_for_boot()
+        ota.confirm()
+
+
+# -- the oracle ------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class DemoObservation:
+    """What one booted cut state showed."""
+
+    boot: BootLine | None
+    banner: tuple[str, str] | None  # (version, slot)
+    seconds: float
+    transcript: str
+    journal_after: bytes | None = None
+    slots_after: dict[str, bytes] = dataclasses.field(default_factory=dict)
+    #: BOOT lines of the resets done for I8 (the first boot excluded).
+    trial_boots: list[BootLine] = dataclasses.field(default_factory=list)
+    retried: bool = False
+    retry_error: str | None = None
+    retry_info: InfoLine | None = None
+
+
+def _tail(text: str, lines: int = 6) -> str:
+    return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:]) or "(nothing)"
+
+
+class DemoOracle(Oracle):
+    """Invariants I1-I12 for the demo bootloader (see the module docstring)."""
+
+    def __init__(
+        self,
+        new_image: bytes | str | Path | None = None,
+        *,
+        new_slot: str = "B",
+        slot_regions: dict[str, str] | None = None,
+        journal_region: str = "journal",
+        tries: int = TRIES_DEFAULT,
+        boot_timeout: float = 3.0,
+        confirm_mark: str = "confirm_acked",
+    ) -> None:
+        self.new_image = _load(new_image if new_image is not None else demo_image("v2", new_slot))
+        self.new_slot = new_slot
+        self.new_version = header_version(self.new_image)
+        self.slot_regions = dict(slot_regions or {"A": "slot_a", "B": "slot_b"})
+        self.journal_region = journal_region
+        self.tries = tries
+        self.boot_timeout = boot_timeout
+        self.confirm_mark = confirm_mark
+
+    def identity(self) -> str:
+        return f"DemoOracle:{self.journal_region}:{sorted(self.slot_regions.items())}"
+
+    # -- once per campaign ----------------------------------------------------------
+    def prepare(self, campaign: "LoadedCampaign") -> None:
+        self._campaign = campaign
+        trace = campaign.trace
+        self._bases = {s: campaign.description.region(r).start for s, r in self.slot_regions.items()}
+        self._offsets = {s: (campaign.description.region(r).start - trace.flash_start,
+                             campaign.description.region(r).size) for s, r in self.slot_regions.items()}
+        jr = campaign.description.region(self.journal_region)
+        self._journal_at = (jr.start - trace.flash_start, jr.size)
+        initial = self._journal(trace.initial).latest
+        if initial is None:
+            raise CampaignError("the traced procedure started from a device without a valid journal record: "
+                                "boot the factory image once before tracing")
+        self.initial_floor = initial.floor
+        self.fallback = next((s for s, rec in initial.slots.items() if s != self.new_slot and rec.state == "CONFIRMED"),
+                             None)
+        old = self._slot(trace.initial, self.fallback) if self.fallback else b""
+        self.fallback_image = old[: image_extent(old)]
+        self.fallback_version = header_version(old)
+        self.known = {self.new_slot: [self.new_image]}
+        if self.fallback:
+            self.known.setdefault(self.fallback, []).append(self.fallback_image)
+        self._floors = self._floors_by_op(campaign)
+
+    def _floors_by_op(self, campaign: "LoadedCampaign") -> list[int]:
+        """Highest floor any committed record had, in the states before op k."""
+        off, size = self._journal_at
+        journal = bytearray(campaign.trace.initial[off : off + size])
+        base = campaign.trace.flash_start + off
+        floor = self.initial_floor
+        floors = []
+        for op in campaign.space.ops:
+            floors.append(floor)
+            touched = False
+            for p in op.patches:
+                if base <= p.address < base + size:
+                    journal[p.address - base : p.address - base + len(p.new)] = p.new
+                    touched = True
+            if touched:
+                latest = Journal.from_bytes(bytes(journal)).latest
+                if latest is not None:
+                    floor = max(floor, latest.floor)
+        floors.append(floor)
+        return floors
+
+    # -- helpers ------------------------------------------------------------------------
+    def _journal(self, image: bytes) -> Journal:
+        off, size = self._journal_at
+        return Journal.from_bytes(image[off : off + size])
+
+    def _slot(self, image: bytes, slot: str) -> bytes:
+        off, size = self._offsets[slot]
+        return image[off : off + size]
+
+    def _extent(self, slot: str, pre_slot: bytes) -> int:
+        """How much of a slot to read back: every known image for it, and what its header claims."""
+        want = max([len(i) for i in self.known.get(slot, [])] + [image_extent(pre_slot), 64])
+        sector = 0x1000
+        return min(len(pre_slot), -(-want // sector) * sector)
+
+    def wait_booted(self, device: "Device") -> None:
+        boot = self._expect_boot(device)
+        if boot is None:
+            raise CampaignError(f"no BOOT line within {self.boot_timeout} s: {_tail(device.console.tail())}")
+        if boot.slot is not None and self._expect_banner(device) is None:
+            raise CampaignError(f"{boot.raw!r} but no app banner within {self.boot_timeout} s")
+
+    def _expect_boot(self, device: "Device") -> BootLine | None:
+        try:
+            device.console.expect(BOOT_LINE_PATTERN, timeout=self.boot_timeout)
+        except (pexpect.TIMEOUT, pexpect.EOF):
+            return None
+        return parse_boot_line(device.console.after)
+
+    def _expect_banner(self, device: "Device") -> tuple[str, str] | None:
+        try:
+            device.console.expect(BANNER_PATTERN, timeout=self.boot_timeout)
+        except (pexpect.TIMEOUT, pexpect.EOF):
+            return None
+        return device.console.match.group(1), device.console.match.group(2)
+
+    # -- observing ----------------------------------------------------------------------
+    def check(self, device: "Device", ctx: CutContext) -> list[Violation]:
+        return self.judge(self.observe(device, ctx), ctx)
+
+    def observe(self, device: "Device", ctx: CutContext) -> DemoObservation:
+        target = device.target
+        mark = device.console.mark
+        started = time.monotonic()
+        boot = self._expect_boot(device)
+        banner = self._expect_banner(device) if boot is not None and boot.slot is not None else None
+        seconds = time.monotonic() - started
+        obs = DemoObservation(boot, banner, seconds, "")
+        if boot is not None and target.powered:
+            base = ctx.campaign.trace.flash_start
+            off, size = self._journal_at
+            obs.journal_after = target.read_memory(base + off, size)
+            for slot in self.slot_regions:
+                pre = self._slot(ctx.image, slot)
+                obs.slots_after[slot] = target.read_memory(self._bases[slot], self._extent(slot, pre))
+        if boot is not None and boot.state == "PENDING" and banner is not None:
+            obs.trial_boots = self._reset_until_fallback(device)
+        obs.transcript = device.console.transcript_since(mark).decode("utf-8", errors="replace")
+        if boot is not None and ctx.wants_retry(self._outcome_class(obs)):
+            obs.retried = True
+            try:
+                ctx.retry(device)
+                obs.retry_info = device.ota.info()
+            except Exception as exc:  # any failure of the retry is what I10 reports
+                obs.retry_error = f"{type(exc).__name__}: {exc}"
+        return obs
+
+    def _reset_until_fallback(self, device: "Device") -> list[BootLine]:
+        """Reset without confirming until something other than a trial runs (I8)."""
+        boots: list[BootLine] = []
+        for _ in range(self.tries + 1):
+            device.target.reset()
+            boot = self._expect_boot(device)
+            if boot is None:
+                break
+            boots.append(boot)
+            if boot.slot is not None:
+                self._expect_banner(device)
+            if boot.state != "PENDING":
+                break
+        return boots
+
+    def _outcome_class(self, obs: DemoObservation) -> tuple:
+        boot = obs.boot
+        latest = Journal.from_bytes(obs.journal_after).latest if obs.journal_after else None
+        states = tuple(sorted((s, r.state) for s, r in latest.slots.items())) if latest else ()
+        return (boot.slot, boot.version, boot.state, boot.tries, boot.rollback, states)
+
+    # -- judging ------------------------------------------------------------------------
+    def judge(self, obs: DemoObservation, ctx: CutContext) -> list[Violation]:
+        """The violations ``obs`` shows for the cut of ``ctx`` (no emulator needed)."""
+        out: list[Violation] = []
+
+        def fail(invariant: str, message: str) -> None:
+            out.append(Violation(invariant, ctx.state.id, message))
+
+        pre_journal = self._journal(ctx.image)
+        pre_latest = pre_journal.latest
+        pre_floor = pre_latest.floor if pre_latest else 0
+        first = ctx.campaign.first_cut_of(ctx.state)
+        floor_so_far = max(self._floors[min(first.op, len(self._floors) - 1)], pre_floor)
+
+        self._check_fallback_pre(ctx, fail)
+        self._check_all_or_nothing(pre_journal, lambda s: self._slot(ctx.image, s), "in the cut state", fail)
+        self._check_journal(pre_journal, "in the cut state", fail, require_latest=False)
+
+        boot = obs.boot
+        if boot is None:
+            fail("I1", f"no BOOT line within {self.boot_timeout} s of power-on; console: {_tail(obs.transcript)}")
+            return out
+        post_journal = Journal.from_bytes(obs.journal_after) if obs.journal_after is not None else None
+        post_latest = post_journal.latest if post_journal else None
+        # Before the confirm only the initial floor is legitimate (a floor raised
+        # earlier, ota-reference B8, must not make the fallback count as invalid).
+        legit_floor = pre_floor if ctx.marked(self.confirm_mark) else self.initial_floor
+        valid = [s for s in self.slot_regions
+                 if check_demo_image(self._slot(ctx.image, s), slot_base=self._bases[s], floor=legit_floor) == "OK"]
+        if boot.recovery:
+            if valid:
+                fail("I1", f"the bootloader stayed in RECOVERY ({boot.raw!r}) although slot "
+                           f"{', '.join(valid)} holds a valid image")
+        else:
+            self._check_running(obs, ctx, post_latest, pre_floor, floor_so_far, fail)
+        if post_journal is not None:
+            read_back = {s: obs.slots_after.get(s, b"") for s in self.slot_regions}
+            self._check_all_or_nothing(post_journal, lambda s: read_back[s], "after the boot", fail)
+            self._check_journal(post_journal, "after the boot", fail, require_latest=not boot.recovery)
+            self._check_fallback_post(obs, fail)
+            if (post_latest is not None and boot.slot is not None and boot.slot != self.new_slot
+                    and post_latest.slot(self.new_slot).state == "PENDING"):
+                fail("I5", f"the old image runs ({boot.raw!r}) while the journal keeps slot {self.new_slot} PENDING")
+        self._check_trial(obs, pre_latest, valid, fail)
+        if ctx.marked(self.confirm_mark):
+            self._check_confirm_survived(boot, post_latest, fail)
+        if obs.retried:
+            self._check_retry(obs, fail)
+            ctx.notes.append("I10 checked (update retried)")
+        return out
+
+    def _check_running(self, obs, ctx, post_latest, pre_floor, floor_so_far, fail) -> None:
+        boot = obs.boot
+        slot = boot.slot
+        if obs.banner is None:
+            fail("I1", f"{boot.raw!r} but no app banner within {self.boot_timeout} s; console: {_tail(obs.transcript)}")
+        running = obs.slots_after.get(slot, b"")
+        verdict = check_demo_image(running, slot_base=self._bases[slot])
+        if verdict != "OK":
+            fail("I2", f"slot {slot} runs but its read-back image fails validation: {verdict}")
+        known = self.known.get(slot, [])
+        if not any(running[: len(k)] == k for k in known):
+            fail("I4", f"slot {slot} runs an image that is none of the known images for it "
+                       f"(header version {header_version(running)}, {len(known)} known)")
+        sec = security_counter(running)
+        post_floor = post_latest.floor if post_latest else boot.floor
+        if sec is not None and sec < post_floor:
+            fail("I3", f"slot {slot} runs with SEC_CNT {sec} below the floor {post_floor}")
+        if post_floor < max(self.initial_floor, pre_floor, floor_so_far):
+            fail("I3", f"the floor fell to {post_floor} (initial floor {self.initial_floor}, cut state "
+                       f"{pre_floor}, committed before the cut {floor_so_far})")
+        if sec is not None and sec < floor_so_far:
+            fail("I9", f"slot {slot} runs an image with SEC_CNT {sec} although floor {floor_so_far} "
+                       "was committed before the cut")
+        version = header_version(running)
+        if obs.banner is not None and (obs.banner != (boot.version, slot) or obs.banner[0] != version):
+            fail("I12", f"the app says v{obs.banner[0]} slot={obs.banner[1]}, the bootloader "
+                        f"{boot.version} slot={slot}, the read-back slot {slot} holds {version}")
+        elif boot.version != version:
+            fail("I12", f"the bootloader says {boot.version} in slot {slot}, the read-back image is {version}")
+
+    def _check_all_or_nothing(self, journal: Journal, slot_bytes, when: str, fail) -> None:
+        latest = journal.latest
+        if latest is None:
+            return
+        for slot in self.slot_regions:
+            rec = latest.slot(slot)
+            if rec.state not in ("PENDING", "CONFIRMED"):
+                continue
+            verdict = check_demo_image(slot_bytes(slot), slot_base=self._bases[slot], expected_digest=rec.digest)
+            if verdict != "OK":
+                fail("I5", f"{when}, the journal says slot {slot} is {rec.state} (v{rec.version}) but it fails "
+                           f"validation: {verdict} (half-installed or replaced image)")
+
+    def _check_journal(self, journal: Journal, when: str, fail, *, require_latest: bool) -> None:
+        valid = journal.valid_records
+        if require_latest and not valid:
+            fail("I6", f"{when}, no valid journal record")
+            return
+        seqs = [r.seq for r in valid]
+        repeated = sorted({s for s in seqs if seqs.count(s) > 1})
+        if repeated:
+            latest = " (the latest: no single latest record)" if repeated[-1] == max(seqs) else ""
+            fail("I6", f"{when}, valid records repeat seq {repeated}{latest}")
+        for sector in sorted({r.sector for r in valid}):
+            in_order = [r.seq for r in valid if r.sector == sector]
+            if any(b <= a for a, b in zip(in_order, in_order[1:])):
+                fail("I6", f"{when}, seqs in journal sector {sector} do not strictly increase: {in_order}")
+
+    def _check_fallback_pre(self, ctx: CutContext, fail) -> None:
+        if not self.fallback:
+            return
+        if self._slot(ctx.image, self.fallback) != self._slot(ctx.initial, self.fallback):
+            before, now = self._slot(ctx.initial, self.fallback), self._slot(ctx.image, self.fallback)
+            first = next(i for i in range(len(now)) if now[i] != before[i])
+            fail("I7", f"the fallback slot {self.fallback} changed during the update "
+                       f"(first difference at offset {first:#x})")
+
+    def _check_fallback_post(self, obs: DemoObservation, fail) -> None:
+        if not self.fallback:
+            return
+        now = obs.slots_after.get(self.fallback, b"")[: len(self.fallback_image)]
+        if now != self.fallback_image:
+            fail("I7", f"the fallback image in slot {self.fallback} was changed by the boot after the cut")
+
+    def _check_trial(self, obs: DemoObservation, pre_latest: JournalRecord | None, valid: list[str], fail) -> None:
+        boot = obs.boot
+        pre = pre_latest.slot(self.new_slot) if pre_latest else None
+        left = pre.tries if pre is not None and pre.state == "PENDING" else 0
+        if boot.state == "PENDING":
+            budget = min(self.tries, left)
+            boots = [boot] + obs.trial_boots
+            pending = [b for b in boots if b.state == "PENDING"]
+            if len(pending) > budget:
+                fail("I8", f"slot {boot.slot} booted PENDING {len(pending)} times after the cut without a confirm, "
+                           f"but the cut state had {left} tries left (TRIES={self.tries})")
+            last = boots[-1]
+            if last.state == "PENDING":
+                return  # reported above: it never stopped
+            if (last.slot, last.rollback) != (self.fallback, "TRIES_EXHAUSTED"):
+                fail("I8", f"after the trial ran out of tries the device booted {last.raw!r}; expected the "
+                           f"fallback slot {self.fallback} with rollback=TRIES_EXHAUSTED")
+            if last.recovery and self.fallback in valid:
+                fail("I1", f"after the trial the device stayed in RECOVERY ({last.raw!r}) although the fallback "
+                           f"slot {self.fallback} holds a valid image")
+        elif pre is not None and pre.state == "PENDING" and left == 0 and boot.slot == self.fallback:
+            if boot.rollback != "TRIES_EXHAUSTED":
+                fail("I8", f"slot {self.new_slot} had no try left but the fallback booted with "
+                           f"rollback={boot.rollback}, not TRIES_EXHAUSTED")
+
+    def _check_confirm_survived(self, boot: BootLine, post_latest: JournalRecord | None, fail) -> None:
+        journal_ok = post_latest is not None and post_latest.slot(self.new_slot).state == "CONFIRMED"
+        if (boot.slot, boot.state) != (self.new_slot, "CONFIRMED") or not journal_ok:
+            state = post_latest.slot(self.new_slot).state if post_latest else "no record"
+            fail("I11", f"the confirm was ACKed before this cut, but the device booted {boot.raw!r} and the "
+                        f"journal says slot {self.new_slot} is {state}")
+
+    def _check_retry(self, obs: DemoObservation, fail) -> None:
+        if obs.retry_error:
+            fail("I10", f"retrying the update after the cut failed: {obs.retry_error}")
+            return
+        info = obs.retry_info
+        if info is None or (info.slot, info.version, info.state) != (self.new_slot, self.new_version, "CONFIRMED"):
+            fail("I10", f"after retrying the update the device runs {info.raw if info else 'nothing'!r}, "
+                        f"not v{self.new_version} CONFIRMED in slot {self.new_slot}")

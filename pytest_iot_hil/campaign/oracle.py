@@ -1,0 +1,116 @@
+"""What must hold after a power cut: the oracle's interface.
+
+A campaign boots every cut state and asks an :class:`Oracle` whether the
+device behaved. Write one for your firmware by subclassing :class:`Oracle`:
+
+* :meth:`Oracle.wait_booted` returns once the device is up and idle after a
+  boot (e.g. its banner is printed); the campaign uses it before tracing and
+  for second cuts;
+* :meth:`Oracle.check` observes the freshly booted cut state through the
+  :class:`~pytest_iot_hil.campaign.trace.Device` and returns the
+  :class:`Violation` list (empty: the cut is fine);
+* :meth:`Oracle.prepare` may precompute facts about the whole trace once.
+
+:class:`~pytest_iot_hil.campaign.demo.DemoOracle` is the oracle of the demo
+bootloader (invariants I1-I12 of ota-reference.md §5).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Callable, Hashable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .campaign import LoadedCampaign
+    from .states import CutState
+    from .trace import Device, Mark
+
+#: The demo's invariants (ota-reference.md §5), named in violations and the report.
+INVARIANTS = {
+    "I1": "an app runs within T seconds; recovery only if no valid image exists",
+    "I2": "the running slot passes full validation",
+    "I3": "running SEC_CNT >= floor; the floor never decreases",
+    "I4": "the running slot is exactly one known image",
+    "I5": "all or nothing: no PENDING/CONFIRMED slot fails validation",
+    "I6": "exactly one latest valid journal record; seq strictly increases",
+    "I7": "the fallback slot stays bit-identical",
+    "I8": "an unconfirmed image boots at most TRIES times, then the fallback runs",
+    "I9": "an image below the floor never runs",
+    "I10": "retrying the update after the cut ends with the new image confirmed",
+    "I11": "an ACKed confirm survives",
+    "I12": "the version and slot the app reports match the read-back image",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Violation:
+    """One broken invariant at one cut, with what was seen."""
+
+    invariant: str
+    cut: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.invariant} at {self.cut}: {self.message}"
+
+
+@dataclasses.dataclass
+class CutContext:
+    """Everything an oracle may use about the cut it judges."""
+
+    state: "CutState"
+    #: The flash image that was booted.
+    image: bytes
+    campaign: "LoadedCampaign"
+    #: Marks of the traced procedure set before the cut (for a second cut: before its first cut).
+    marks_before: tuple["Mark", ...]
+    #: Re-boots this state and runs the campaign's retry procedure (I10); see :meth:`wants_retry`.
+    retry: Callable[["Device"], None] | None = None
+    #: Decides whether a retry is worth its cost for a class of outcomes (runner policy).
+    retry_policy: Callable[[Hashable], bool] = lambda key: False
+    #: Free-form facts for the report ("I8: 2 trial boots", "I10 checked").
+    notes: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def initial(self) -> bytes:
+        """Flash before the traced procedure started."""
+        return self.campaign.trace.initial
+
+    def marked(self, name: str) -> bool:
+        return any(m.name == name for m in self.marks_before)
+
+    def wants_retry(self, key: Hashable) -> bool:
+        """Whether to re-run the update from this cut (I10), given the class of what was seen."""
+        return self.retry is not None and self.retry_policy(key)
+
+    def region(self, name: str) -> tuple[int, int]:
+        """(offset in the image, size) of a named region."""
+        region = self.campaign.description.region(name)
+        return region.start - self.campaign.trace.flash_start, region.size
+
+    def region_bytes(self, name: str, image: bytes | None = None) -> bytes:
+        off, size = self.region(name)
+        data = self.image if image is None else image
+        return data[off : off + size]
+
+
+class Oracle:
+    """Judges one booted cut state. Subclass it for your firmware."""
+
+    #: Seconds a boot may take before it counts as a hang.
+    boot_timeout: float = 5.0
+
+    def prepare(self, campaign: "LoadedCampaign") -> None:
+        """Called once per campaign and process, before the first check (precompute here)."""
+
+    def wait_booted(self, device: "Device") -> None:
+        """Return once the device has booted and is idle; raise if it does not within ``boot_timeout``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement wait_booted(device)")
+
+    def check(self, device: "Device", ctx: CutContext) -> list[Violation]:
+        """Observe the device, just booted from ``ctx.image``, and return what is wrong."""
+        raise NotImplementedError(f"{type(self).__name__} must implement check(device, ctx)")
+
+    def identity(self) -> str:
+        """What about this oracle changes the trace (part of the trace cache key)."""
+        return type(self).__qualname__
