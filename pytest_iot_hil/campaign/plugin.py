@@ -1,0 +1,391 @@
+"""pytest integration: every cut of a campaign is a test item.
+
+A pytest plugin of its own (entry point ``iot_hil_campaign``)::
+
+    @pytest.mark.hil_campaign(procedure=DemoUpdate(), oracle=DemoOracle(), cuts="boundaries", depth=1)
+    def test_update_survives_power_cuts(power_cut):
+        power_cut.check()
+
+* Collection traces the procedure once (cached under pytest's cache dir,
+  keyed by target, firmware and procedure, behind a file lock so xdist
+  workers record it once and all find the same cut ids) and parametrizes
+  ``power_cut`` with one item per distinct state, e.g.
+  ``test_x[cut-0412-program-slot_b]`` or ``test_x[cut-0007-program-journal-torn]``.
+* Every process boots its cuts in one reused emulator (``hil_campaign_runner``).
+* Without ``--hil`` the test is one skipped item.
+* A failure names the broken invariants, the command that reproduces the
+  cut and where its flash image was saved.
+
+Marker arguments: ``procedure``, ``oracle`` (required, or a ``Campaign``
+as the only positional argument), ``retry``, ``critical_regions``,
+``geometry``, ``seed``, ``firmware``, ``name``, and ``cuts``/``depth``.
+The command line (``--hil-campaign-cuts``/``--hil-campaign-depth``) wins
+over the marker, which wins over the ini values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from ..errors import HilConfigError, HilError
+from ..firmware import FirmwareImage
+from ..plugin.reporting import TRANSCRIPTS_KEY
+from ..plugin.run import HilRun, get_run
+from .cache import TraceCache
+from .campaign import Campaign, LoadedCampaign, load_campaign
+from .cuts import DEFAULT_CUTS, Selection, parse_selection
+from .errors import CampaignConfigError, CampaignViolation
+from .report import Outcomes, cut_properties
+from .runner import RETRY_POLICIES, CampaignRunner, CutResult, open_device
+from .states import CutState
+
+MARKER = "hil_campaign"
+PLUGIN_NAME = "iot_hil_campaign"
+SESSION_KEY = pytest.StashKey["CampaignSession"]()
+OUTCOMES_KEY = pytest.StashKey[Outcomes]()
+_CAMPAIGN_ARGS = {f.name for f in dataclasses.fields(Campaign)}
+
+
+def ensure_registered(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Register this plugin unless its entry point already did (for conftests, until it is installed)."""
+    import sys
+
+    module = sys.modules[__name__]
+    if not pluginmanager.is_registered(module):
+        pluginmanager.register(module, PLUGIN_NAME)
+
+
+# -- options -------------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("hil")
+    group.addoption("--hil-campaign-cuts", metavar="SELECTION", default=None,
+                    help="power-cut campaigns: which cuts become tests: all, boundaries (default) or "
+                    "sample:N[:SEED]; overrides the marker's cuts= (ini: hil_campaign_cuts)")
+    group.addoption("--hil-campaign-depth", metavar="1|2", type=int, choices=(1, 2), default=None,
+                    help="2 adds second cuts during the recovery boot of boundary cuts whose boot writes "
+                    "flash (ini: hil_campaign_depth)")
+    group.addoption("--hil-campaign-export", metavar="DIR", default=None,
+                    help="write the flash image of every cut run to DIR/<cut id>.bin (use with -k); "
+                    "failing cuts are always saved under the log dir (ini: hil_campaign_export)")
+    group.addoption("--hil-campaign-retry", metavar="POLICY", choices=RETRY_POLICIES, default=None,
+                    help="where I10 re-runs the update after the cut: classes (first cut of each outcome "
+                    "class per process, default), all, none (ini: hil_campaign_retry)")
+    parser.addini("hil_campaign_cuts", "default cut selection (same as --hil-campaign-cuts)", default="")
+    parser.addini("hil_campaign_depth", "default cut depth, 1 or 2 (same as --hil-campaign-depth)", default="")
+    parser.addini("hil_campaign_export", "flash image export directory (same as --hil-campaign-export)", default="")
+    parser.addini("hil_campaign_retry", "I10 retry policy (same as --hil-campaign-retry)", default="classes")
+
+
+def _option(config: pytest.Config, name: str):
+    # getoption with a default: this plugin may be registered after the
+    # command line was parsed (from a conftest), then only ini values count.
+    return config.getoption(name, default=None)
+
+
+@dataclasses.dataclass(frozen=True)
+class CampaignOptions:
+    cuts: Selection
+    depth: int
+    export: Path | None
+    retry: str
+    cli_cuts: bool
+
+
+def resolve_options(config: pytest.Config, marker_cuts: object = None, marker_depth: object = None) -> CampaignOptions:
+    """Command line, then the marker, then ini, then the defaults."""
+    cli_cuts = _option(config, "hil_campaign_cuts")
+    cuts = parse_selection(cli_cuts or marker_cuts or config.getini("hil_campaign_cuts") or DEFAULT_CUTS)
+    depth_value = _option(config, "hil_campaign_depth") or marker_depth or config.getini("hil_campaign_depth") or 1
+    try:
+        depth = int(depth_value)
+    except (TypeError, ValueError):
+        depth = 0
+    if depth not in (1, 2):
+        raise CampaignConfigError(f"campaign depth {depth_value!r} must be 1 or 2")
+    export = _option(config, "hil_campaign_export") or config.getini("hil_campaign_export") or None
+    retry = _option(config, "hil_campaign_retry") or config.getini("hil_campaign_retry") or "classes"
+    if retry not in RETRY_POLICIES:
+        raise CampaignConfigError(f"hil_campaign_retry = {retry!r}: choose one of {', '.join(RETRY_POLICIES)}")
+    return CampaignOptions(cuts, depth, Path(export).absolute() if export else None, retry, bool(cli_cuts))
+
+
+# -- the per-process session ---------------------------------------------------------------
+
+
+class CampaignSession:
+    """Loaded campaigns of this pytest process, by the token their items carry."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.loaded: dict[str, tuple[LoadedCampaign, CampaignOptions]] = {}
+        self.timelines: dict[str, Path] = {}
+
+    def cache(self, run: HilRun) -> TraceCache:
+        cache = getattr(self.config, "cache", None)
+        directory = cache.mkdir("hil-campaign") if cache is not None else run.options.log_dir / "campaign-cache"
+        return TraceCache(Path(directory))
+
+    def firmware(self, run: HilRun, campaign: Campaign) -> FirmwareImage | None:
+        if campaign.firmware is not None:
+            return FirmwareImage.load(campaign.firmware, load_address=run.description.load_address)
+        return run.firmware
+
+    def device_opener(self, run: HilRun, firmware: FirmwareImage | None, log_name: str):
+        config = self.config
+
+        def make_ota(target, console):
+            client = config.hook.pytest_hil_make_update_client(config=config, target=target, console=console)
+            if client is None:
+                raise CampaignConfigError("no plugin provided an update client (pytest_hil_make_update_client)")
+            return client
+
+        log_path = run.options.log_dir / "campaign" / log_name
+        return lambda: open_device(
+            run.description, firmware, make_target=lambda description: run.make_target(run.options.log_dir),
+            make_ota=make_ota, log_path=_fresh(log_path), timeout=run.options.timeout,
+        )
+
+    def load(self, run: HilRun, campaign: Campaign, options: CampaignOptions) -> tuple[str, LoadedCampaign]:
+        token = f"{id(campaign.oracle)}:{campaign.label}:{options.cuts}:{options.depth}"
+        if token not in self.loaded:
+            firmware = self.firmware(run, campaign)
+            cache = self.cache(run)
+            loaded = load_campaign(
+                campaign, run.description, firmware_sha256=firmware.sha256 if firmware else None, cache=cache,
+                open_device=self.device_opener(run, firmware, f"trace-{campaign.label}.log"),
+                selection=options.cuts, depth=options.depth,
+            )
+            self.loaded[token] = (loaded, options)
+            self.timelines[token] = cache.write_json(loaded.key, f"{options.cuts}-d{options.depth}.timeline.json".replace(":", "_"),
+                                                     loaded.timeline())
+        return token, self.loaded[token][0]
+
+
+def _fresh(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _session(config: pytest.Config) -> CampaignSession:
+    session = config.stash.get(SESSION_KEY, None)
+    if session is None:
+        session = config.stash[SESSION_KEY] = CampaignSession(config)
+    return session
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(procedure=..., oracle=..., cuts='boundaries', depth=1, ...): a power-cut campaign; "
+        "the test takes the `power_cut` fixture and becomes one item per cut (runs only with --hil)",
+    )
+    config.stash[OUTCOMES_KEY] = Outcomes()
+    config.pluginmanager.register(_OutcomeCollector(config), f"{PLUGIN_NAME}-outcomes")
+
+
+# -- collection ----------------------------------------------------------------------
+
+
+def campaign_from_marker(marker: pytest.Mark) -> Campaign:
+    kwargs = {k: v for k, v in marker.kwargs.items() if k not in ("cuts", "depth")}
+    if marker.args:
+        if len(marker.args) == 1 and isinstance(marker.args[0], Campaign) and not kwargs:
+            return marker.args[0]
+        raise CampaignConfigError(
+            f"@pytest.mark.{MARKER} takes a Campaign as its only positional argument, or keyword arguments "
+            f"({', '.join(sorted(_CAMPAIGN_ARGS | {'cuts', 'depth'}))})"
+        )
+    unknown = set(kwargs) - _CAMPAIGN_ARGS
+    if unknown or "procedure" not in kwargs or "oracle" not in kwargs:
+        raise CampaignConfigError(
+            f"@pytest.mark.{MARKER} needs procedure= and oracle=; unknown argument(s): "
+            f"{', '.join(sorted(unknown)) or 'none'} (allowed: {', '.join(sorted(_CAMPAIGN_ARGS | {'cuts', 'depth'}))})"
+        )
+    return Campaign(**kwargs)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marker = metafunc.definition.get_closest_marker(MARKER)
+    if marker is None or "power_cut" not in metafunc.fixturenames:
+        return
+    run = get_run(metafunc.config)
+    if run is None:
+        return  # one item, skipped by the fixture
+    try:
+        campaign = campaign_from_marker(marker)
+        options = resolve_options(metafunc.config, marker.kwargs.get("cuts"), marker.kwargs.get("depth"))
+        token, loaded = _session(metafunc.config).load(run, campaign, options)
+    except (HilConfigError, HilError) as exc:
+        pytest.fail(f"power-cut campaign of {metafunc.definition.nodeid}: {exc}", pytrace=False)
+    states = loaded.states(options.cuts, options.depth)
+    metafunc.parametrize("power_cut", [(token, s.id) for s in states], ids=[s.id for s in states], indirect=True)
+
+
+# -- fixtures -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def hil_campaign_runner(request: pytest.FixtureRequest) -> Iterator[CampaignRunner]:
+    """One emulator for every cut this process runs (closed at the end of the session)."""
+    run = get_run(request.config)
+    if run is None:
+        pytest.skip("power-cut campaign: run pytest with --hil to enable")
+    options = resolve_options(request.config)
+    worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
+    opener = _session(request.config).device_opener(run, run.firmware, f"cuts-{worker}.log")
+    with opener() as device:
+        yield CampaignRunner(device, retry=options.retry)
+
+
+class PowerCut:
+    """One cut of a campaign, as a test sees it: ``check()`` boots it and judges it."""
+
+    def __init__(self, item: pytest.Item, loaded: LoadedCampaign, state: CutState, options: CampaignOptions,
+                 runner: CampaignRunner, run: HilRun, timeline: Path | None) -> None:
+        self.item = item
+        self.campaign = loaded
+        self.cut = state
+        self.options = options
+        self._runner = runner
+        self._run = run
+        self._timeline = timeline
+        self.result: CutResult | None = None
+        first = loaded.first_cut_of(state)
+        self._props = dict(cut=state.id, op=state.op, first_op=first.op, kind=state.kind, variant=state.variant,
+                           region=state.region, depth=state.depth, parent=state.parent or "",
+                           aliases=len(state.aliases),
+                           timeline=timeline or "")
+
+    @property
+    def image(self) -> bytes:
+        """The flash image of this cut."""
+        return self.campaign.image(self.cut)
+
+    def run(self) -> CutResult:
+        """Boot the cut state and judge it (once per test)."""
+        if self.result is None:
+            self.result = self._runner.run(self.campaign, self.cut)
+            if self.options.export is not None:
+                self.export(self.options.export)
+            props = dict(self._props, seconds=f"{self.result.seconds:.4f}",
+                         violations=",".join(self.result.invariants),
+                         detail="; ".join(str(v.message) for v in self.result.violations)[:400] or (self.result.error or ""))
+            self.item.user_properties.extend(cut_properties(**props))
+            # The cut's console output goes to the report (JUnit <system-out>), like any hil test's.
+            console = self._runner.device.console
+            self.item.stash.setdefault(TRANSCRIPTS_KEY, []).append(
+                (console.name, self.result.transcript.encode(), console.log_path or Path("-")))
+        return self.result
+
+    def export(self, directory: Path) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{self.cut.id}.bin"
+        path.write_bytes(self.image)
+        return path
+
+    def reproduce_command(self) -> str:
+        config = self.item.config
+        base = self.item.nodeid.split("[", 1)[0]
+        expr = self.cut.id if self.cut.depth > 1 or self.options.depth < 2 else f"{self.cut.id} and not then"
+        args = ["pytest", base, "-k", expr, "--hil"]
+        for opt, flag in (("hil_target", "--hil-target"), ("hil_config", "--hil-config"),
+                          ("hil_firmware", "--hil-firmware")):
+            value = _option(config, opt)
+            if value:
+                args += [flag, str(value)]
+        args += ["--hil-campaign-cuts", str(self.options.cuts)]
+        if self.cut.depth > 1:
+            args += ["--hil-campaign-depth", "2"]
+        return " ".join(shlex.quote(a) for a in args)
+
+    def describe(self) -> str:
+        space = self.campaign.space_of(self.cut)
+        where = "the end of the procedure" if self.cut.kind == "end" else (
+            f"op {self.cut.op} of {len(space.ops)} ({self.cut.kind} in {self.cut.region}"
+            + (f", {self.cut.variant}" if self.cut.variant else "") + ")")
+        text = f"power cut before {where}" if not self.cut.variant else f"power cut inside {where}"
+        if self.cut.parent:
+            text += f", during the recovery boot after {self.cut.parent}"
+        if self.cut.aliases:
+            shown = ", ".join(self.cut.aliases[:3]) + (" ..." if len(self.cut.aliases) > 3 else "")
+            text += f"; same flash state as {shown}"
+        return text
+
+    def check(self) -> CutResult:
+        """Boot the cut and fail the test with every broken invariant."""
+        __tracebackhide__ = True  # the failure is the firmware's, not this plugin's code
+        result = self.run()
+        if result.ok:
+            return result
+        saved = self.export(self._run.options.log_dir / "campaign" / self.campaign.campaign.label)
+        lines = [f"{self.cut.id}: {self.describe()}"]
+        if result.error:
+            lines.append(f"the campaign could not judge this cut: {result.error}")
+        for v in result.violations:
+            lines.append(f"  {v.invariant}: {v.message}")
+        lines += [
+            f"flash image of the cut: {saved}",
+            f"reproduce (from {self.item.config.rootpath}): {self.reproduce_command()}",
+            "console after the cut (first lines):",
+            *("  " + line for line in result.transcript.strip().splitlines()[:10]),
+        ]
+        raise CampaignViolation("\n".join(lines))
+
+
+@pytest.fixture
+def power_cut(request: pytest.FixtureRequest) -> PowerCut:
+    """The cut this item stands for (parametrized by the ``hil_campaign`` marker)."""
+    param = getattr(request, "param", None)
+    if param is None:
+        if get_run(request.config) is None:
+            pytest.skip("power-cut campaign: run pytest with --hil to enable (hardware-in-the-loop)")
+        pytest.fail(f"`power_cut` needs @pytest.mark.{MARKER}(procedure=..., oracle=...) on the test", pytrace=False)
+    token, cut_id = param
+    session = _session(request.config)
+    loaded, options = session.loaded[token]
+    runner = request.getfixturevalue("hil_campaign_runner")
+    return PowerCut(request.node, loaded, loaded.state(cut_id), options, runner, get_run(request.config),
+                    session.timelines.get(token))
+
+
+# -- reporting (runs on the xdist controller too) -----------------------------------------
+
+
+class _OutcomeCollector:
+    """Collects cut outcomes from reports and writes the report (one per pytest config)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.config.stash[OUTCOMES_KEY].add_report(report)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        config = self.config
+        outcomes = config.stash[OUTCOMES_KEY]
+        if hasattr(config, "workerinput") or not outcomes.by_test:
+            return
+        xmlpath = getattr(config.option, "xmlpath", None)
+        run = get_run(config)
+        if xmlpath:
+            directory = Path(xmlpath).absolute().parent
+        elif run is not None:
+            directory = run.options.log_dir
+        else:
+            directory = config.rootpath / "hil-logs"
+        outcomes.write(directory)
+
+    def pytest_terminal_summary(self, terminalreporter, exitstatus, config: pytest.Config) -> None:
+        outcomes = config.stash[OUTCOMES_KEY]
+        if not outcomes.by_test or hasattr(config, "workerinput"):
+            return
+        terminalreporter.section("power-cut campaign")
+        for line in outcomes.summary_lines():
+            terminalreporter.write_line(line)
