@@ -139,6 +139,10 @@ class Inventory:
             raise HilConfigError(f"inventory file {path} does not exist: fix --hil-config / hil_config") from None
         except tomllib.TOMLDecodeError as exc:
             raise HilConfigError(f"inventory file {path} is not valid TOML: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise HilConfigError(
+                f"inventory file {path} is not valid UTF-8 (byte {exc.start}): save it as UTF-8"
+            ) from None
         except OSError as exc:
             raise HilConfigError(f"cannot read inventory file {path}: {exc.strerror}") from None
         unknown = set(data) - {"targets", "default_target"}
@@ -156,6 +160,8 @@ class Inventory:
             default = next(iter(table))
         if "default_target" in data:
             default = data["default_target"]
+            if not isinstance(default, str):
+                raise HilConfigError(f'{path}: default_target must be a target name (a string), not {default!r}')
             if default not in targets:
                 raise HilConfigError(
                     f"{path}: default_target = {default!r} names no target (known: {', '.join(sorted(targets))})"

@@ -6,7 +6,10 @@ Three layers make sure no emulator survives a test run:
 2. an ``atexit`` handler and a SIGTERM handler kill whatever is still
    registered when the interpreter exits (Ctrl-C, ``pytest -x``, ...);
 3. on Linux, ``PR_SET_PDEATHSIG`` makes the kernel send SIGKILL to the child
-   when its parent dies, which covers a SIGKILLed pytest-xdist worker.
+   when its parent dies, which covers a SIGKILLed pytest-xdist worker. The
+   kernel ties that signal to the *thread* that forked, so every child is
+   started from one long-lived spawner thread: a power-on from a short-lived
+   thread (a timer, a flash-watch thread) must not doom its emulator.
 
 Scratch directories live under one per-user parent; each holds an ``owner.pid``
 file, and a later run removes those whose owner is gone.
@@ -15,6 +18,7 @@ file, and a later run removes those whose owner is gone.
 from __future__ import annotations
 
 import atexit
+import concurrent.futures
 import ctypes
 import ctypes.util
 import os
@@ -72,6 +76,17 @@ def _install_handlers() -> None:
             signal.signal(signal.SIGTERM, _on_sigterm)
 
 
+_spawner: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def _spawn(argv: list[str], **kwargs) -> subprocess.Popen:
+    global _spawner
+    with _lock:
+        if _spawner is None:
+            _spawner = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="hil-spawner")
+    return _spawner.submit(subprocess.Popen, argv, **kwargs).result()
+
+
 class ManagedProcess:
     """A child process that is killed with its owner, whatever happens."""
 
@@ -94,7 +109,7 @@ class ManagedProcess:
             argv = [_SETPRIV, "--pdeathsig", "KILL", "--", *self.argv]
         elif sys.platform.startswith("linux"):
             preexec = _die_with_parent
-        self.popen = subprocess.Popen(
+        self.popen = _spawn(
             list(argv),
             stdin=subprocess.DEVNULL,
             stdout=self._stdout,

@@ -77,6 +77,8 @@ class Console(SpawnBase):
         self.linesep = "\n"
         self._transcript = bytearray()
         self._taps: list[Callable[[bytes], None]] = []
+        #: Called after every send; a backend may need a nudge to deliver input.
+        self.after_send: Callable[[], None] | None = None
         self._log_file: BinaryIO | None = open(log_path, "ab") if log_path else None
         self.log_path = log_path
 
@@ -164,6 +166,8 @@ class Console(SpawnBase):
                 flush()
         except (serial.SerialException, OSError, AttributeError, TypeError) as exc:
             raise ConsoleClosed(f"{self.name}: cannot send, console link closed: {exc or type(exc).__name__}") from None
+        if self.after_send is not None:
+            self.after_send()
         return len(data)
 
     def sendline(self, s: str | bytes = "") -> int:
@@ -173,6 +177,16 @@ class Console(SpawnBase):
 
     def write(self, s: str | bytes) -> None:
         self.send(s)
+
+    def discard_pending(self) -> bytes:
+        """Drop whatever has arrived but was not read (recorded in the transcript)."""
+        before = self.mark
+        try:
+            while True:
+                self.read_nonblocking(4096, timeout=0)
+        except (pexpect.TIMEOUT, ConsoleClosed):
+            pass
+        return self.transcript_since(before)
 
     def drain(self, quiet: float = 0.05) -> str:
         """Read and discard input until the line is quiet for ``quiet`` seconds."""

@@ -106,6 +106,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             )
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # A worker killed with SIGKILL cannot clean up; its QEMU died with it
+    # (parent-death signal) and its scratch directory goes here.
+    if get_run(session.config) is not None and not hasattr(session.config, "workerinput"):
+        remove_stale_scratch_dirs()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     report = yield

@@ -51,6 +51,14 @@ def hil_booted_target(request: pytest.FixtureRequest) -> Iterator[Target]:
         target.close()
 
 
+def _discard_unread(target: Target) -> None:
+    port = target.console_port()
+    try:
+        port.reset_input_buffer()
+    except Exception:  # a port that cannot: the next console reads it, as before
+        pass
+
+
 @pytest.fixture
 def hil_target(request: pytest.FixtureRequest, hil_booted_target: Target) -> Target:
     """The target under test, freshly booted (or reset, when it is shared)."""
@@ -61,6 +69,8 @@ def hil_target(request: pytest.FixtureRequest, hil_booted_target: Target) -> Tar
         if not target.powered:
             target.power_on()
         else:
+            # Output the previous test left unread belongs to it, not to this one.
+            _discard_unread(target)
             target.reset()
     target.tests_served = served + 1  # type: ignore[attr-defined]
     for prop in run.properties() + sorted(target.properties().items()):
@@ -82,6 +92,8 @@ def console(request: pytest.FixtureRequest, hil_target: Target) -> Iterator[Cons
         log_path=log_path,
     )
 
+    con.after_send = hil_target.after_console_send
+
     def reattach() -> None:
         con.reattach(hil_target.console_port() if hil_target.powered else None)
 
@@ -90,6 +102,8 @@ def console(request: pytest.FixtureRequest, hil_target: Target) -> Iterator[Cons
         yield con
     finally:
         hil_target.remove_console_listener(reattach)
+        if run.options.scope != "function" and hil_target.powered:
+            con.discard_pending()  # into this test's transcript, not the next one's
         con.close()
         request.node.stash.setdefault(TRANSCRIPTS_KEY, []).append((con.name, con.transcript, log_path))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from pathlib import Path
 
@@ -65,10 +66,13 @@ def read(config: pytest.Config) -> HilOptions:
     opt = config.option
 
     enabled = opt.hil
-    if enabled is None and "PYTEST_HIL" in os.environ:
+    if enabled is None and os.environ.get("PYTEST_HIL", "").strip():
         enabled = _truthy(os.environ["PYTEST_HIL"])
     if enabled is None:
         enabled = bool(config.getini("hil"))
+    if not enabled:
+        # Inert: nothing else is read, so nothing else can be an error.
+        return HilOptions(False, None, None, None, root / "hil-logs", "function", 10.0)
 
     def path_of(cli: str | None, ini_name: str) -> Path | None:
         if cli:
@@ -90,10 +94,10 @@ def read(config: pytest.Config) -> HilOptions:
     timeout_text = opt.hil_timeout if opt.hil_timeout is not None else config.getini("hil_timeout")
     try:
         timeout = float(timeout_text)
-        if timeout <= 0:
+        if not (math.isfinite(timeout) and 0 < timeout <= 24 * 3600):
             raise ValueError
     except (TypeError, ValueError):
-        raise HilConfigError(f"hil_timeout = {timeout_text!r} must be a positive number of seconds") from None
+        raise HilConfigError(f"hil_timeout = {timeout_text!r} must be a positive number of seconds (at most 86400)") from None
 
     return HilOptions(
         enabled=bool(enabled),

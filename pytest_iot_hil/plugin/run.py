@@ -56,11 +56,8 @@ class HilRun:
         return target
 
     def log_path_for(self, nodeid: str, suffix: str = ".log") -> Path:
-        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")
-        if len(name) > 150:
-            name = name[:120] + "-" + hashlib.sha1(nodeid.encode()).hexdigest()[:12]
         self.options.log_dir.mkdir(parents=True, exist_ok=True)
-        return self.options.log_dir / (name + suffix)
+        return self.options.log_dir / log_file_name(nodeid, suffix)
 
     def properties(self) -> list[tuple[str, str]]:
         props = [
@@ -73,6 +70,14 @@ class HilRun:
                 ("hil_firmware_sha256", self.firmware.sha256),
             ]
         return props
+
+
+def log_file_name(nodeid: str, suffix: str = ".log") -> str:
+    """The per-test log file name: readable, and unique per test id."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")[:120]
+    # Different ids can sanitize alike (test[a b], test[a/b]): a short digest
+    # of the real id keeps every test's log its own.
+    return f"{name}-{hashlib.sha1(nodeid.encode()).hexdigest()[:8]}{suffix}"
 
 
 def get_run(config: pytest.Config) -> HilRun | None:

@@ -139,6 +139,9 @@ class Target(ABC):
         calls the listeners registered with :meth:`on_console_reconnect`.
         """
 
+    def after_console_send(self) -> None:
+        """Called after the console sent data; a backend may need to nudge delivery."""
+
     def on_console_reconnect(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` whenever the console port must be re-opened.
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_iot_hil.plugin.run import log_file_name
+
 CONSOLE_TEST = r"""
 import pexpect
 import pytest
@@ -162,7 +164,7 @@ def test_raw_bytes_in_transcript_log_and_junit(pytester, fake_backend, hil_toml,
     result = pytester.runpytest("--hil", "--junitxml=report.xml", "--hil-log-dir", "logs")
     result.assert_outcomes(passed=1)
 
-    log = pytester.path / "logs" / "test_raw_bytes_in_transcript_log_and_junit.py_test_garbage.log"
+    log = pytester.path / "logs" / log_file_name("test_raw_bytes_in_transcript_log_and_junit.py::test_garbage")
     expected = b"fake boot 1\n" + GARBAGE + b"X" * 5000 + b"\n" + b"still fine\n"
     assert log.read_bytes() == expected  # byte for byte, nothing decoded or dropped
 
@@ -174,12 +176,6 @@ def test_raw_bytes_in_transcript_log_and_junit(pytester, fake_backend, hil_toml,
     assert f"[[ATTACHMENT|{log}]]" in case.system_out
 
 
-@pytest.mark.xfail(
-    reason="plugin/run.py HilRun.log_path_for: node ids are flattened with re.sub('[^A-Za-z0-9_.-]+', '_'), "
-    "so test_x[a b] and test_x[a_b] share one log file; the console fixture unlinks it for the second test "
-    "and the first test's JUnit attachment then points at the other test's transcript",
-    strict=True,
-)
 def test_log_files_are_per_test_even_when_ids_differ_only_in_punctuation(pytester, fake_backend, hil_toml):
     hil_toml(fake_backend.inventory)
     pytester.makepyfile(

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from pytest_iot_hil.plugin.run import log_file_name
+
 pytestmark = pytest.mark.needs_qemu  # a --hil run validates its QEMU target
 
 # Dumps what the run resolved, for the outer test to check.
@@ -176,7 +178,7 @@ def test_every_ini_twin(pytester, hil_toml, demo_firmware):
     assert 0.4 <= first[2] < 3.0, f"hil_timeout = 0.5 but expect() gave up after {first[2]:.2f} s"
 
     logs = sorted(p.name for p in (pytester.path / "transcripts").iterdir())
-    assert logs == ["test_effects.py_test_first.log", "test_effects.py_test_second.log"]
+    assert logs == sorted([log_file_name("test_effects.py::test_first"), log_file_name("test_effects.py::test_second")])
     assert not (pytester.path / "hil-logs").exists()
 
 

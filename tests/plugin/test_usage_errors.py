@@ -65,11 +65,6 @@ def test_inventory_is_not_valid_toml(pytester, hil_toml, usage_error, text):
     usage_error(result, str(path), "is not valid TOML")
 
 
-@pytest.mark.xfail(
-    reason="inventory.py Inventory.load catches FileNotFoundError, TOMLDecodeError and OSError, but tomllib.load "
-    "raises UnicodeDecodeError for a file that is not UTF-8 (e.g. a Latin-1 comment): INTERNALERROR, exit 3",
-    strict=True,
-)
 def test_inventory_is_not_utf8(pytester, hil_toml, usage_error):
     path = hil_toml("# B\xfcro bench, saved as Latin-1\n".encode("latin-1") + QEMU_TARGET.encode())
     result = _run(pytester, "--hil")
@@ -129,11 +124,6 @@ def test_default_target_names_nothing(pytester, hil_toml, usage_error):
     usage_error(result, str(path), "default_target = 'ghost' names no target", "board, qemu-mps2-an385")
 
 
-@pytest.mark.xfail(
-    reason="inventory.py Inventory.load: `default not in targets` with a non-string default_target "
-    "(a TOML array or table) raises TypeError: unhashable type -> INTERNALERROR with a traceback, exit 3",
-    strict=True,
-)
 @pytest.mark.parametrize("value", ['["board"]', '{ name = "board" }'])
 def test_default_target_of_the_wrong_type(pytester, hil_toml, usage_error, value):
     path = hil_toml(f"default_target = {value}\n" + QEMU_TARGET)
@@ -212,12 +202,6 @@ def test_qemu_program_missing_from_path(pytester, usage_error, monkeypatch, tmp_
     usage_error(result, "qemu-system-arm was not found on PATH", "'qemu-mps2-an385'", "<built-in>")
 
 
-@pytest.mark.xfail(
-    reason="backends/qemu/target.py validate() checks only `machine` and `extra_args`: a misspelt key "
-    "(`firmwre`) is silently ignored and a bad `timeout` only fails inside every test (ValueError), although "
-    "inventory.py says every other key is validated by the backend",
-    strict=True,
-)
 @pytest.mark.needs_qemu
 @pytest.mark.parametrize("line", ['firmwre = "fw/demo-v0.elf"', 'timeout = "soon"'])
 def test_qemu_backend_rejects_unknown_or_bad_keys(pytester, hil_toml, usage_error, demo_firmware, line):
@@ -315,11 +299,6 @@ def test_timeout_not_a_number_on_the_command_line(pytester, usage_error):
     usage_error(result, "--hil-timeout", "invalid float value: 'soon'")
 
 
-@pytest.mark.xfail(
-    reason="plugin/options.py read(): float('nan') and float('inf') pass the `timeout <= 0` check; "
-    "nan makes every expect() time out at once and inf makes pyserial raise OverflowError in every test",
-    strict=True,
-)
 @pytest.mark.needs_qemu
 @pytest.mark.parametrize("value", ["nan", "inf"])
 def test_timeout_must_be_finite(pytester, usage_error, value):

@@ -208,12 +208,6 @@ def test_next_run_sweeps_scratch_dirs_of_dead_owners(pytester, demo_args, qemu_t
     assert alive.exists(), "a live owner's scratch directory was removed"
 
 
-@pytest.mark.xfail(
-    reason="processes.py: a SIGKILLed xdist worker's scratch directory survives the run; it is only swept by "
-    "remove_stale_scratch_dirs() when some later --hil run is configured (the controller could sweep at "
-    "session end, when it knows its workers are gone)",
-    strict=True,
-)
 def test_no_scratch_dir_of_a_killed_worker_survives_the_run(pytester, demo_args, qemu_tracker):
     pytester.makepyfile(XDIST_KILL)
     # No replacement worker: its start-up sweep would hide the problem some of the time.

@@ -148,12 +148,6 @@ def test_bin_firmware_boots(pytester, demo_firmware, junit):
     assert case.property("hil_firmware_sha256") == demo_firmware.sha256(demo_firmware.bin)
 
 
-@pytest.mark.xfail(
-    reason="backends/qemu/target.py QemuTarget._shutdown_process closes the UART with pyserial's socket:// "
-    "Serial.close(), which always sleeps 0.3 s ('give the server some time'): every target teardown and "
-    "every power_off() costs 0.3 s for nothing",
-    strict=True,
-)
 def test_closing_a_target_is_quick(pytester, demo_args):
     pytester.makepyfile(
         """
@@ -174,12 +168,6 @@ def test_closing_a_target_is_quick(pytester, demo_args):
     result.assert_outcomes(passed=1)
 
 
-@pytest.mark.xfail(
-    reason="processes.py ManagedProcess: PR_SET_PDEATHSIG (setpriv --pdeathsig) fires when the *thread* that "
-    "started QEMU exits, not the process: a target powered on from a helper thread (a power-cut thread, a "
-    "thread pool driving several boards) is SIGKILLed as soon as that thread ends",
-    strict=True,
-)
 def test_power_on_from_a_helper_thread(pytester, demo_args):
     pytester.makepyfile(
         """

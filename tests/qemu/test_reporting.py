@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_iot_hil.plugin.run import log_file_name
+
 pytestmark = pytest.mark.needs_qemu
 
 GARBAGE = r"""
@@ -64,7 +66,7 @@ def test_garbage_does_not_break_firmware_report_or_logs(pytester, demo_firmware,
     assert case.property("hil_firmware") == str(demo_firmware.elf)
     assert case.property("hil_firmware_sha256") == demo_firmware.sha256(demo_firmware.elf)
     # ... and the UART transcript with a link to the log file.
-    log = pytester.path / "uart-logs" / "test_garbage_does_not_break_firmware_report_or_logs.py_test_garbage.log"
+    log = pytester.path / "uart-logs" / log_file_name("test_garbage_does_not_break_firmware_report_or_logs.py::test_garbage")
     assert case.system_out.count("app v1.0.0 slot=A") == 2
     assert "version 1.0.0 slot=A" in case.system_out
     assert "? unknown command" in case.system_out
@@ -79,7 +81,7 @@ def test_garbage_does_not_break_firmware_report_or_logs(pytester, demo_firmware,
     second = cases["test_second"]
     assert second.property("hil_target") == "qemu-mps2-an385"
     assert "my own stdout" in second.system_out  # --hil switches junit_logging to system-out
-    second_log = pytester.path / "uart-logs" / "test_garbage_does_not_break_firmware_report_or_logs.py_test_second.log"
+    second_log = pytester.path / "uart-logs" / log_file_name("test_garbage_does_not_break_firmware_report_or_logs.py::test_second")
     assert second_log.read_bytes().startswith(b"app v1.0.0 slot=A\r\n")
     assert b"unknown command" not in second_log.read_bytes()
     assert sorted(p.name for p in (pytester.path / "uart-logs").iterdir()) == sorted([log.name, second_log.name])

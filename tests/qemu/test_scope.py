@@ -125,12 +125,6 @@ def test_session_scope_under_xdist(pytester, demo_args, qemu_tracker):
     qemu_tracker.assert_all_gone()
 
 
-@pytest.mark.xfail(
-    reason="plugin/fixtures.py hil_target: a shared target is reset but its UART is not drained, so output "
-    "a previous test did not read (here the reply to `version`) lands in the next test's console, "
-    "transcript and log file, and can satisfy that test's expect() with stale data",
-    strict=True,
-)
 def test_shared_target_does_not_leak_output_into_the_next_test(pytester, demo_args):
     pytester.makepyfile(
         """

@@ -58,7 +58,28 @@ def find_qemu(description: TargetDescription) -> str:
     return path
 
 
+#: Keys of a [targets.NAME] table the QEMU backend understands (plus the common ones).
+OPTION_KEYS = {"machine", "qemu", "extra_args", "scratch_ram", "ram", "timeout", "power"}
+
+
 def validate(description: TargetDescription) -> None:
+    where = f"{description.source}: target {description.name!r}"
+    unknown = sorted(set(description.options) - OPTION_KEYS)
+    if unknown:
+        raise HilConfigError(
+            f"{where}: unknown key(s) {', '.join(unknown)} for backend qemu "
+            f"(known: {', '.join(sorted(OPTION_KEYS))}, and backend, firmware, flash, regions, load_address, erased_byte)"
+        )
+    timeout = description.options.get("timeout", 10.0)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < 3600:
+        raise HilConfigError(f"{where}: `timeout` must be a number of seconds between 0 and 3600, not {timeout!r}")
+    scratch = description.options.get("scratch_ram")
+    if scratch is not None and (isinstance(scratch, bool) or not isinstance(scratch, int) or scratch < 0):
+        raise HilConfigError(f"{where}: `scratch_ram` must be an address (e.g. 0x20000000), not {scratch!r}")
+    ram = description.options.get("ram")
+    if ram is not None and not (isinstance(ram, dict) and set(ram) == {"start", "size"}
+                                and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in ram.values())):
+        raise HilConfigError(f"{where}: `ram` must be a table like {{ start = 0x20000000, size = 0x40000 }}")
     machine = description.options.get("machine")
     if not isinstance(machine, str) or not machine:
         raise HilConfigError(
@@ -94,6 +115,26 @@ def _non_erased_runs(data: bytes, erased: int) -> list[tuple[int, bytes]]:
     return runs
 
 
+def _close_quickly(port: Any) -> None:
+    """Close a pyserial ``socket://`` port without its 0.3 s sleep.
+
+    pyserial sleeps after every close to let a server accept a quick
+    reconnect; nothing reconnects to a QEMU we are shutting down, and the
+    sleep would cost every teardown and every power cut 0.3 s.
+    """
+    sock = getattr(port, "_socket", None)
+    if sock is None:
+        port.close()
+        return
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()
+    port._socket = None
+    port.is_open = False
+
+
 def _listening_socket() -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
@@ -126,6 +167,7 @@ class QemuTarget(Target):
         # One thread at a time talks to the gdbstub: a FlashWatch services
         # watchpoint hits from its own thread while the test drives the console.
         self._gdb_lock = threading.RLock()
+        self._qmp_lock = threading.Lock()
         self._active_watch = None
 
     # -- process ---------------------------------------------------------
@@ -169,12 +211,13 @@ class QemuTarget(Target):
 
     def _shutdown_process(self) -> None:
         if self._port is not None:
-            self._port.close()
+            _close_quickly(self._port)
             self._port = None
         for link in (self._gdb, self._qmp):
             if link is not None:
                 link.close()
-        self._gdb = self._qmp = None
+        with self._qmp_lock:
+            self._gdb = self._qmp = None
         if self._proc is not None:
             self._proc.kill()
             self._proc = None
@@ -250,7 +293,8 @@ class QemuTarget(Target):
             raise TargetError(f"cannot open QEMU's UART socket: {exc}") from None
         # The core latched SP and PC from an empty vector table at start-up:
         # reset it now that the image is in place, then let it run.
-        self._qmp.execute("system_reset")
+        with self._qmp_lock:
+            self._qmp.execute("system_reset")
         gdb.cont()
         self.boots += 1
         self._console_reconnected()
@@ -269,7 +313,8 @@ class QemuTarget(Target):
     def reset(self) -> None:
         with self._gdb_lock:
             self._require_running()
-            self._qmp.execute("system_reset")
+            with self._qmp_lock:
+                self._qmp.execute("system_reset")
             self.boots += 1
 
     def power_off(self) -> None:
@@ -309,7 +354,8 @@ class QemuTarget(Target):
                 gdb.write_memory(ram[0] + 64, bytes(ram[1] - 64))
             if ram is not None:
                 gdb.write_memory(ram[0], bytes(64))
-            self._qmp.execute("system_reset")
+            with self._qmp_lock:
+                self._qmp.execute("system_reset")
             gdb.cont()
             self.boots += 1
 
@@ -395,6 +441,20 @@ class QemuTarget(Target):
     def console_port(self) -> Any:
         self._require_running()
         return self._port
+
+    def after_console_send(self) -> None:
+        # QEMU 7.2's CMSDK UART does not wake the chardev when the guest
+        # enables its receiver, so input sent right after boot can sit in
+        # the socket for up to 1 s. Any QMP command runs the main loop,
+        # which polls the chardev again (measured: 1,000 ms -> 2 ms).
+        qmp = self._qmp
+        if qmp is None:
+            return
+        try:
+            with self._qmp_lock:
+                qmp.execute("query-status")
+        except TargetError:
+            pass  # powered off meanwhile: nothing to wake
 
     @property
     def console_url(self) -> str:
