@@ -25,9 +25,6 @@ follows a cut, and ``-k cut-0412`` to rerun one cut.
 For your own firmware, replace ``DemoUpdate`` with a function that updates
 your device (``def my_update(device): device.ota.install(...); ...``) and
 ``DemoOracle`` with a subclass of ``pytest_iot_hil.campaign.Oracle``.
-
-(The plugin registers through the ``iot_hil_campaign`` entry point; in a
-checkout without it, add ``-p pytest_iot_hil.campaign.plugin``.)
 """
 
 import pytest

@@ -17,7 +17,8 @@ import pytest
 pytestmark = pytest.mark.needs_qemu
 
 CONFTEST = """
-# Registers the campaign plugin unless its pytest11 entry point already did.
+# The campaign plugin registers through its pytest11 entry point; this keeps
+# the tests working from a checkout whose installed metadata predates it.
 from pytest_iot_hil.campaign.plugin import ensure_registered
 
 
