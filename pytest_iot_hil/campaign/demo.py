@@ -21,9 +21,11 @@ invariants of ota-reference.md §5, as far as each is observable here:
 * I5  in the cut state and after the boot, no PENDING/CONFIRMED slot fails
       validation against its journal digest; the old image never runs while
       the new one stays PENDING;
-* I6  in the cut state and after the boot, seqs of valid records strictly
-      increase within a sector and never repeat; after the boot exactly one
-      latest valid record exists;
+* I6  in the cut state and after the boot: a valid record exists (the
+      journal never erases the sector of its latest record), the latest seq
+      is not below one committed before the cut, seqs of valid records
+      strictly increase within a sector and never repeat (so exactly one is
+      the latest);
 * I7  the fallback slot (the one running CONFIRMED at the start) is
       bit-identical to before: in the cut state (whole slot) and read back
       after the boot (its image extent);
@@ -228,17 +230,18 @@ class DemoOracle(Oracle):
         self.known = {self.new_slot: [self.new_image]}
         if self.fallback:
             self.known.setdefault(self.fallback, []).append(self.fallback_image)
-        self._floors = self._floors_by_op(campaign)
+        self._committed = self._committed_by_op(campaign)
 
-    def _floors_by_op(self, campaign: "LoadedCampaign") -> list[int]:
-        """Highest floor any committed record had, in the states before op k."""
+    def _committed_by_op(self, campaign: "LoadedCampaign") -> list[tuple[int, int]]:
+        """(highest floor, highest seq) any committed record had, in the states before op k."""
         off, size = self._journal_at
         journal = bytearray(campaign.trace.initial[off : off + size])
         base = campaign.trace.flash_start + off
-        floor = self.initial_floor
-        floors = []
+        latest = Journal.from_bytes(bytes(journal)).latest
+        floor, seq = self.initial_floor, latest.seq
+        out = []
         for op in campaign.space.ops:
-            floors.append(floor)
+            out.append((floor, seq))
             touched = False
             for p in op.patches:
                 if base <= p.address < base + size:
@@ -247,9 +250,9 @@ class DemoOracle(Oracle):
             if touched:
                 latest = Journal.from_bytes(bytes(journal)).latest
                 if latest is not None:
-                    floor = max(floor, latest.floor)
-        floors.append(floor)
-        return floors
+                    floor, seq = max(floor, latest.floor), max(seq, latest.seq)
+        out.append((floor, seq))
+        return out
 
     # -- helpers ------------------------------------------------------------------------
     def _journal(self, image: bytes) -> Journal:
@@ -351,11 +354,14 @@ class DemoOracle(Oracle):
         pre_latest = pre_journal.latest
         pre_floor = pre_latest.floor if pre_latest else 0
         first = ctx.campaign.first_cut_of(ctx.state)
-        floor_so_far = max(self._floors[min(first.op, len(self._floors) - 1)], pre_floor)
+        committed_floor, committed_seq = self._committed[min(first.op, len(self._committed) - 1)]
+        floor_so_far = max(committed_floor, pre_floor)
 
         self._check_fallback_pre(ctx, fail)
         self._check_all_or_nothing(pre_journal, lambda s: self._slot(ctx.image, s), "in the cut state", fail)
-        self._check_journal(pre_journal, "in the cut state", fail, require_latest=False)
+        # The journal never erases the sector that holds its latest record, so
+        # every cut state keeps one (the initial state had one).
+        self._check_journal(pre_journal, "in the cut state", fail, require_latest=True, committed_seq=committed_seq)
 
         boot = obs.boot
         if boot is None:
@@ -377,7 +383,8 @@ class DemoOracle(Oracle):
         if post_journal is not None:
             read_back = {s: obs.slots_after.get(s, b"") for s in self.slot_regions}
             self._check_all_or_nothing(post_journal, lambda s: read_back[s], "after the boot", fail)
-            self._check_journal(post_journal, "after the boot", fail, require_latest=not boot.recovery)
+            self._check_journal(post_journal, "after the boot", fail, require_latest=not boot.recovery,
+                                committed_seq=committed_seq)
             self._check_fallback_post(obs, fail)
             if (post_latest is not None and boot.slot is not None and boot.slot != self.new_slot
                     and post_latest.slot(self.new_slot).state == "PENDING"):
@@ -433,11 +440,14 @@ class DemoOracle(Oracle):
                 fail("I5", f"{when}, the journal says slot {slot} is {rec.state} (v{rec.version}) but it fails "
                            f"validation: {verdict} (half-installed or replaced image)")
 
-    def _check_journal(self, journal: Journal, when: str, fail, *, require_latest: bool) -> None:
+    def _check_journal(self, journal: Journal, when: str, fail, *, require_latest: bool, committed_seq: int) -> None:
         valid = journal.valid_records
         if require_latest and not valid:
-            fail("I6", f"{when}, no valid journal record")
+            fail("I6", f"{when}, no valid journal record (records up to seq {committed_seq} were committed)")
             return
+        if valid and max(r.seq for r in valid) < committed_seq:
+            fail("I6", f"{when}, the latest valid record has seq {max(r.seq for r in valid)}, but seq "
+                       f"{committed_seq} was committed before the cut: records were lost")
         seqs = [r.seq for r in valid]
         repeated = sorted({s for s in seqs if seqs.count(s) > 1})
         if repeated:
