@@ -14,7 +14,7 @@ What happens:
    ``test_update_survives_power_cuts[cut-0412-program-slot_b]``.
 3. Each item powers the board on from its state and checks that the device
    still boots a good image and that nothing the update promised is lost
-   (invariants I1-I12, see ``pytest_iot_hil.campaign.demo``).
+   (invariants I1-I12, see ``pytest_iot_hil.campaign.demo_oracle``).
 
 ``cuts="boundaries"`` keeps the run short: every journal write (torn ones
 included), the first and last write of every sector, every erase and the

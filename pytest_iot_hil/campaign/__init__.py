@@ -10,9 +10,11 @@ How it works (the MCUboot simulator's method, on the real firmware in QEMU):
    plus torn states inside an op; identical states are booted once.
 3. **Selection** (``cuts.py``): ``all``, ``boundaries`` or ``sample:N[:SEED]``;
    depth 2 adds second cuts during the recovery boot.
-4. **Oracle** (``oracle.py``, ``demo.py``): judges each booted state.
+4. **Oracle** (``oracle.py``; the demo's: ``demo_oracle.py``, its update: ``demo_update.py``).
 5. **Runner** (``runner.py``): one emulator per process, reused for every cut.
-6. **pytest** (``plugin.py``): every cut is a test item; ``report.py`` draws the timeline.
+6. **pytest** (``plugin.py``, ``options.py``, ``powercut.py``): every cut is a test item;
+   ``report.py`` (and ``png.py``) draw the timeline. ``standalone.py`` runs a
+   campaign without pytest's collection (scripts, benchmarks).
 
 Your own firmware
 -----------------
@@ -42,7 +44,8 @@ See ``examples/test_power_cut_campaign.py`` for the demo firmware.
 
 from .campaign import Campaign, LoadedCampaign, load_campaign
 from .cuts import Selection, parse_selection
-from .demo import DemoOracle, DemoUpdate
+from .demo_oracle import DemoOracle
+from .demo_update import DemoUpdate
 from .errors import CampaignConfigError, CampaignError, CampaignViolation, TraceError
 from .oracle import INVARIANTS, CutContext, Oracle, Violation
 from .runner import CampaignRunner, CutResult, open_device

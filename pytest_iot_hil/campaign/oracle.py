@@ -11,7 +11,7 @@ device behaved. Write one for your firmware by subclassing :class:`Oracle`:
   :class:`Violation` list (empty: the cut is fine);
 * :meth:`Oracle.prepare` may precompute facts about the whole trace once.
 
-:class:`~pytest_iot_hil.campaign.demo.DemoOracle` is the oracle of the demo
+:class:`~pytest_iot_hil.campaign.demo_oracle.DemoOracle` is the oracle of the demo
 bootloader (invariants I1-I12 of ota-reference.md §5).
 """
 

@@ -26,7 +26,6 @@ over the marker, which wins over the ini values.
 from __future__ import annotations
 
 import dataclasses
-import shlex
 from pathlib import Path
 from typing import Iterator
 
@@ -34,15 +33,14 @@ import pytest
 
 from ..errors import HilConfigError, HilError
 from ..firmware import FirmwareImage
-from ..plugin.reporting import TRANSCRIPTS_KEY
 from ..plugin.run import HilRun, get_run
 from .cache import TraceCache
 from .campaign import Campaign, LoadedCampaign, load_campaign
-from .cuts import DEFAULT_CUTS, Selection, parse_selection
-from .errors import CampaignConfigError, CampaignViolation
-from .report import Outcomes, cut_properties
-from .runner import RETRY_POLICIES, CampaignRunner, CutResult, open_device
-from .states import CutState
+from .errors import CampaignConfigError
+from .options import CampaignOptions, addoption, resolve_options
+from .powercut import PowerCut
+from .report import Outcomes
+from .runner import CampaignRunner, open_device
 
 MARKER = "hil_campaign"
 PLUGIN_NAME = "iot_hil_campaign"
@@ -60,60 +58,8 @@ def ensure_registered(pluginmanager: pytest.PytestPluginManager) -> None:
         pluginmanager.register(module, PLUGIN_NAME)
 
 
-# -- options -------------------------------------------------------------------------
-
-
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("hil")
-    group.addoption("--hil-campaign-cuts", metavar="SELECTION", default=None,
-                    help="power-cut campaigns: which cuts become tests: all, boundaries (default) or "
-                    "sample:N[:SEED]; overrides the marker's cuts= (ini: hil_campaign_cuts)")
-    group.addoption("--hil-campaign-depth", metavar="1|2", type=int, choices=(1, 2), default=None,
-                    help="2 adds second cuts during the recovery boot of boundary cuts whose boot writes "
-                    "flash (ini: hil_campaign_depth)")
-    group.addoption("--hil-campaign-export", metavar="DIR", default=None,
-                    help="write the flash image of every cut run to DIR/<cut id>.bin (use with -k); "
-                    "failing cuts are always saved under the log dir (ini: hil_campaign_export)")
-    group.addoption("--hil-campaign-retry", metavar="POLICY", choices=RETRY_POLICIES, default=None,
-                    help="where I10 re-runs the update after the cut: classes (first cut of each outcome "
-                    "class per process, default), all, none (ini: hil_campaign_retry)")
-    parser.addini("hil_campaign_cuts", "default cut selection (same as --hil-campaign-cuts)", default="")
-    parser.addini("hil_campaign_depth", "default cut depth, 1 or 2 (same as --hil-campaign-depth)", default="")
-    parser.addini("hil_campaign_export", "flash image export directory (same as --hil-campaign-export)", default="")
-    parser.addini("hil_campaign_retry", "I10 retry policy (same as --hil-campaign-retry)", default="classes")
-
-
-def _option(config: pytest.Config, name: str):
-    # getoption with a default: this plugin may be registered after the
-    # command line was parsed (from a conftest), then only ini values count.
-    return config.getoption(name, default=None)
-
-
-@dataclasses.dataclass(frozen=True)
-class CampaignOptions:
-    cuts: Selection
-    depth: int
-    export: Path | None
-    retry: str
-    cli_cuts: bool
-
-
-def resolve_options(config: pytest.Config, marker_cuts: object = None, marker_depth: object = None) -> CampaignOptions:
-    """Command line, then the marker, then ini, then the defaults."""
-    cli_cuts = _option(config, "hil_campaign_cuts")
-    cuts = parse_selection(cli_cuts or marker_cuts or config.getini("hil_campaign_cuts") or DEFAULT_CUTS)
-    depth_value = _option(config, "hil_campaign_depth") or marker_depth or config.getini("hil_campaign_depth") or 1
-    try:
-        depth = int(depth_value)
-    except (TypeError, ValueError):
-        depth = 0
-    if depth not in (1, 2):
-        raise CampaignConfigError(f"campaign depth {depth_value!r} must be 1 or 2")
-    export = _option(config, "hil_campaign_export") or config.getini("hil_campaign_export") or None
-    retry = _option(config, "hil_campaign_retry") or config.getini("hil_campaign_retry") or "classes"
-    if retry not in RETRY_POLICIES:
-        raise CampaignConfigError(f"hil_campaign_retry = {retry!r}: choose one of {', '.join(RETRY_POLICIES)}")
-    return CampaignOptions(cuts, depth, Path(export).absolute() if export else None, retry, bool(cli_cuts))
+    addoption(parser)
 
 
 # -- the per-process session ---------------------------------------------------------------
@@ -242,101 +188,6 @@ def hil_campaign_runner(request: pytest.FixtureRequest) -> Iterator[CampaignRunn
     opener = _session(request.config).device_opener(run, run.firmware, f"cuts-{worker}.log")
     with opener() as device:
         yield CampaignRunner(device, retry=options.retry)
-
-
-class PowerCut:
-    """One cut of a campaign, as a test sees it: ``check()`` boots it and judges it."""
-
-    def __init__(self, item: pytest.Item, loaded: LoadedCampaign, state: CutState, options: CampaignOptions,
-                 runner: CampaignRunner, run: HilRun, timeline: Path | None) -> None:
-        self.item = item
-        self.campaign = loaded
-        self.cut = state
-        self.options = options
-        self._runner = runner
-        self._run = run
-        self._timeline = timeline
-        self.result: CutResult | None = None
-        first = loaded.first_cut_of(state)
-        self._props = dict(cut=state.id, op=state.op, first_op=first.op, kind=state.kind, variant=state.variant,
-                           region=state.region, depth=state.depth, parent=state.parent or "",
-                           aliases=len(state.aliases),
-                           timeline=timeline or "")
-
-    @property
-    def image(self) -> bytes:
-        """The flash image of this cut."""
-        return self.campaign.image(self.cut)
-
-    def run(self) -> CutResult:
-        """Boot the cut state and judge it (once per test)."""
-        if self.result is None:
-            self.result = self._runner.run(self.campaign, self.cut)
-            if self.options.export is not None:
-                self.export(self.options.export)
-            props = dict(self._props, seconds=f"{self.result.seconds:.4f}",
-                         violations=",".join(self.result.invariants),
-                         detail="; ".join(str(v.message) for v in self.result.violations)[:400] or (self.result.error or ""))
-            self.item.user_properties.extend(cut_properties(**props))
-            # The cut's console output goes to the report (JUnit <system-out>), like any hil test's.
-            console = self._runner.device.console
-            self.item.stash.setdefault(TRANSCRIPTS_KEY, []).append(
-                (console.name, self.result.transcript.encode(), console.log_path or Path("-")))
-        return self.result
-
-    def export(self, directory: Path) -> Path:
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"{self.cut.id}.bin"
-        path.write_bytes(self.image)
-        return path
-
-    def reproduce_command(self) -> str:
-        config = self.item.config
-        base = self.item.nodeid.split("[", 1)[0]
-        expr = self.cut.id if self.cut.depth > 1 or self.options.depth < 2 else f"{self.cut.id} and not then"
-        args = ["pytest", base, "-k", expr, "--hil"]
-        for opt, flag in (("hil_target", "--hil-target"), ("hil_config", "--hil-config"),
-                          ("hil_firmware", "--hil-firmware")):
-            value = _option(config, opt)
-            if value:
-                args += [flag, str(value)]
-        args += ["--hil-campaign-cuts", str(self.options.cuts)]
-        if self.cut.depth > 1:
-            args += ["--hil-campaign-depth", "2"]
-        return " ".join(shlex.quote(a) for a in args)
-
-    def describe(self) -> str:
-        space = self.campaign.space_of(self.cut)
-        where = "the end of the procedure" if self.cut.kind == "end" else (
-            f"op {self.cut.op} of {len(space.ops)} ({self.cut.kind} in {self.cut.region}"
-            + (f", {self.cut.variant}" if self.cut.variant else "") + ")")
-        text = f"power cut before {where}" if not self.cut.variant else f"power cut inside {where}"
-        if self.cut.parent:
-            text += f", during the recovery boot after {self.cut.parent}"
-        if self.cut.aliases:
-            shown = ", ".join(self.cut.aliases[:3]) + (" ..." if len(self.cut.aliases) > 3 else "")
-            text += f"; same flash state as {shown}"
-        return text
-
-    def check(self) -> CutResult:
-        """Boot the cut and fail the test with every broken invariant."""
-        __tracebackhide__ = True  # the failure is the firmware's, not this plugin's code
-        result = self.run()
-        if result.ok:
-            return result
-        saved = self.export(self._run.options.log_dir / "campaign" / self.campaign.campaign.label)
-        lines = [f"{self.cut.id}: {self.describe()}"]
-        if result.error:
-            lines.append(f"the campaign could not judge this cut: {result.error}")
-        for v in result.violations:
-            lines.append(f"  {v.invariant}: {v.message}")
-        lines += [
-            f"flash image of the cut: {saved}",
-            f"reproduce (from {self.item.config.rootpath}): {self.reproduce_command()}",
-            "console after the cut (first lines):",
-            *("  " + line for line in result.transcript.strip().splitlines()[:10]),
-        ]
-        raise CampaignViolation("\n".join(lines))
 
 
 @pytest.fixture

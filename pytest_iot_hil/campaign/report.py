@@ -40,7 +40,7 @@ COLOURS = {
 }
 MARK_COLOUR = (31, 119, 180)
 MAX_WIDTH = 1600
-STRIPS = (("cut", 18), ("2nd", 8))
+STRIPS = (("cut", 22), ("2nd", 10))
 GAP = 6
 TOP = 10
 
@@ -117,7 +117,9 @@ class Outcomes:
             if per_inv:
                 text = ", ".join(f"{i} {n} cut{'s' if n > 1 else ''}" for i, n in sorted(per_inv.items(), key=_inv_order))
                 lines.append(f"  violations per invariant: {text}")
-                bad = sorted((c for c in cuts.values() if c.invariants), key=lambda c: (-len(c.invariants), c.first_op, c.op))
+                # Most invariants first; then first cuts (simpler to reproduce), in timeline order.
+                bad = sorted((c for c in cuts.values() if c.invariants),
+                             key=lambda c: (-len(c.invariants), c.depth, c.first_op, c.op))
                 for c in bad[:worst]:
                     lines.append(f"  worst: {c.cut} ({', '.join(c.invariants)}): {c.detail[:160]}")
             for c in [c for c in cuts.values() if c.outcome == ERROR][:worst]:

@@ -7,7 +7,8 @@ from campaign_demo_trace import JOURNAL, SLOT_A, SLOT_B, build_demo_campaign
 
 from pytest_iot_hil.bootstate.bootline import parse_boot_line
 from pytest_iot_hil.bootstate.journal import encode_record
-from pytest_iot_hil.campaign.demo import DemoObservation, header_version, image_extent, security_counter
+from pytest_iot_hil.campaign.demo_oracle import DemoObservation
+from pytest_iot_hil.campaign.demo_update import header_version, image_extent, security_counter
 from pytest_iot_hil.campaign.oracle import CutContext
 
 
