@@ -20,7 +20,8 @@ What happens:
 included), the first and last write of every sector, every erase and the
 writes around the procedure's marks. Use ``--hil-campaign-cuts all`` for
 every state, ``--hil-campaign-depth 2`` to also cut during the boot that
-follows a cut, and ``-k cut-0412`` to rerun one cut.
+follows a cut, and ``-k cut-0412-program-slot_b`` to rerun one cut (a failure
+prints the exact command).
 
 For your own firmware, replace ``DemoUpdate`` with a function that updates
 your device (``def my_update(device): device.ota.install(...); ...``) and

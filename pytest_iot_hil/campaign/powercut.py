@@ -66,7 +66,11 @@ class PowerCut:
     def reproduce_command(self) -> str:
         config = self.item.config
         base = self.item.nodeid.split("[", 1)[0]
-        expr = self.cut.id if self.cut.depth > 1 or self.options.depth < 2 else f"{self.cut.id} and not then"
+        # -k matches substrings, and torn states and second cuts extend their
+        # cut's id with "-...": exclude those so exactly this cut runs.
+        extended = any(s.id.startswith(self.cut.id + "-")
+                       for s in self.campaign.states(self.options.cuts, self.options.depth))
+        expr = f"{self.cut.id} and not {self.cut.id}-" if extended else self.cut.id
         args = ["pytest", base, "-k", expr, "--hil"]
         for opt, flag in (("hil_target", "--hil-target"), ("hil_config", "--hil-config"),
                           ("hil_firmware", "--hil-firmware")):
@@ -75,7 +79,7 @@ class PowerCut:
                 args += [flag, str(value)]
         args += ["--hil-campaign-cuts", str(self.options.cuts)]
         if self.cut.depth > 1:
-            args += ["--hil-campaign-depth", "2"]
+            args += ["--hil-campaign-depth", "2"]  # second cuts exist only at depth 2
         return " ".join(shlex.quote(a) for a in args)
 
     def describe(self) -> str:

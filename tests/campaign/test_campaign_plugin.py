@@ -144,3 +144,13 @@ def test_power_cut_needs_the_marker(project):
     result = project("def test_cut(power_cut):\n    pass\n").runpytest("--hil")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*needs @pytest.mark.hil_campaign*"])
+
+
+def test_command_line_beats_marker_beats_ini(project, pytester, shared_cache):
+    pytester.makeini(f"[pytest]\ncache_dir = {shared_cache}\nhil_campaign_cuts = sample:2\n")
+    unmarked = CAMPAIGN.replace(', cuts="sample:6"', "")
+    assert len(collected_ids(project(unmarked).runpytest_subprocess("--hil", "--collect-only", "-q"))) == 2
+    marked = CAMPAIGN.replace("sample:6", "sample:4")
+    assert len(collected_ids(project(marked).runpytest_subprocess("--hil", "--collect-only", "-q"))) == 4
+    result = project(marked).runpytest_subprocess("--hil", "--collect-only", "-q", "--hil-campaign-cuts", "sample:3")
+    assert len(collected_ids(result)) == 3
