@@ -52,8 +52,9 @@ def security_counter(slot: bytes) -> int | None:
     if not image_extent(slot):
         return None
     hdr, prot, size = struct.unpack_from("<HHI", slot, 8)
-    off, end = hdr + size + 4, hdr + size + prot
-    while off + 4 <= end:
+    # A torn or garbled header may claim more than the slot holds.
+    off, end = hdr + size + 4, min(hdr + size + prot, len(slot))
+    while off + 8 <= end:
         tlv_type, length = struct.unpack_from("<HH", slot, off)
         if tlv_type == 0x50 and length == 4:
             return struct.unpack_from("<I", slot, off + 4)[0]

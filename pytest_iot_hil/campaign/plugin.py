@@ -109,13 +109,15 @@ class CampaignSession:
                 selection=options.cuts, depth=options.depth,
             )
             self.loaded[token] = (loaded, options)
-            self.timelines[token] = cache.write_json(loaded.key, f"{options.cuts}-d{options.depth}.timeline.json".replace(":", "_"),
-                                                     loaded.timeline())
+            what = f"{options.cuts}-d{options.depth}.timeline.json".replace(":", "_")
+            self.timelines[token] = cache.write_json(loaded.key, what, loaded.timeline())
         return token, self.loaded[token][0]
 
 
 def _fresh(path: Path) -> Path:
+    """``path`` with its directory made and last run's file removed (the console appends)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
     return path
 
 
