@@ -33,7 +33,7 @@ class PowerCut:
         first = loaded.first_cut_of(state)
         self._props = dict(cut=state.id, op=state.op, first_op=first.op, kind=state.kind, variant=state.variant,
                            region=state.region, depth=state.depth, parent=state.parent or "",
-                           aliases=len(state.aliases),
+                           aliases=",".join(state.aliases)[:300],
                            timeline=timeline or "")
 
     @property

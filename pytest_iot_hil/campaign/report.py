@@ -234,11 +234,16 @@ def render_timeline(timeline: dict, cuts: dict[str, CutOutcome]) -> Picture:
         for r in range(1, len(regions)):
             canvas.fill(x, TOP + r * band - GAP + 1, 1, GAP - 2, MARK_COLOUR)
         marks.append((name, x))
-    ticks = []
+    ticks: list[tuple[str, int]] = []
     if first:
         step = max(1, len(first) // 8)
         for i in sorted({*range(0, len(first), step), len(first) - 1}):
-            ticks.append((f"op {first[i].op}", (i // per_col) * cw))
+            x = (i // per_col) * cw
+            if ticks and x - ticks[-1][1] < 70:  # keep the labels apart
+                if i != len(first) - 1:
+                    continue
+                ticks.pop()  # the last cut's label wins over its close neighbour
+            ticks.append((f"op {first[i].op}", x))
     return Picture(canvas, [(name, TOP + i * band) for i, name in enumerate(regions)], cw, per_col, marks, ticks, hot)
 
 
