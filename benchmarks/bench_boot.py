@@ -13,18 +13,16 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
 
+from baseline import bare_boot  # benchmarks/baseline.py
 from pytest_iot_hil.inventory import builtin_targets
 
-BANNER = b"app v1"
 
 TEST_FILE = textwrap.dedent(
     """
@@ -42,26 +40,6 @@ TEST_FILE = textwrap.dedent(
             fh.write(json.dumps(elapsed) + "\\n")
     """
 )
-
-
-def bare_boot(elf: Path) -> float:
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        ["qemu-system-arm", "-M", "mps2-an385", "-nographic", "-monitor", "none",
-         "-serial", "stdio", "-kernel", str(elf)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-    )
-    seen = b""
-    try:
-        while BANNER not in seen:
-            chunk = proc.stdout.read1(256)
-            if not chunk:
-                raise RuntimeError("bare QEMU exited before printing the banner")
-            seen += chunk
-        return time.perf_counter() - started
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def fixture_boots(rounds: int) -> list[float]:

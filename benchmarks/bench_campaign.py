@@ -28,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from baseline import bare_boot  # benchmarks/baseline.py
 from pytest_iot_hil.campaign import Campaign, DemoOracle, DemoUpdate, load_campaign, open_device, parse_selection
 from pytest_iot_hil.campaign.cache import TraceCache
 from pytest_iot_hil.campaign.runner import CampaignRunner
@@ -35,28 +36,7 @@ from pytest_iot_hil.campaign.trace import quiet_console, watched_regions
 from pytest_iot_hil.firmware import FirmwareImage
 from pytest_iot_hil.inventory import DEFAULT_TARGET, builtin_targets
 
-BANNER = b"app v1"
 REPO = Path(__file__).resolve().parent.parent
-
-
-def bare_boot(image: Path) -> float:
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        ["qemu-system-arm", "-M", "mps2-an385", "-nographic", "-monitor", "none", "-serial", "stdio",
-         "-kernel", str(image)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-    )
-    seen = b""
-    try:
-        while BANNER not in seen:
-            chunk = proc.stdout.read1(256)
-            if not chunk:
-                raise RuntimeError("bare QEMU exited before printing the banner")
-            seen += chunk
-        return time.perf_counter() - started
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def per_cut(loaded, states, description, firmware, retry: str) -> list[float]:

@@ -7,7 +7,6 @@ byte the test sends comes straight back.
 
 from __future__ import annotations
 
-import pytest
 
 from pytest_iot_hil.plugin.run import log_file_name
 

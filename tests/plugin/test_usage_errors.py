@@ -3,8 +3,6 @@ the file, key or program to fix, and no traceback."""
 
 from __future__ import annotations
 
-import os
-import textwrap
 
 import pytest
 

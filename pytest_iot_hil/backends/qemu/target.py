@@ -19,7 +19,6 @@ import re
 import shutil
 import socket
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
