@@ -50,7 +50,9 @@ case "$job" in
     exec .venv/bin/python -m pytest --hil examples --junitxml=report.xml "$@"
     ;;
   tests)
-    exec .venv/bin/python -m pytest tests "$@"
+    # Includes the exhaustive power-cut campaign: the correct demo bootloader
+    # must survive a cut at every distinct flash state (~3,500, a few minutes).
+    PYTEST_IOT_HIL_EXHAUSTIVE=1 exec .venv/bin/python -m pytest tests "$@"
     ;;
   *)
     echo "bootstrap: unknown job '$job' (use 'examples' or 'tests')" >&2
