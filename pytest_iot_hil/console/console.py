@@ -179,13 +179,20 @@ class Console(SpawnBase):
         self.send(s)
 
     def discard_pending(self) -> bytes:
-        """Drop whatever has arrived but was not read (recorded in the transcript)."""
+        """Forget what has arrived but was not matched, without waiting for more.
+
+        Reads what is waiting on the link and empties pexpect's buffer, so the
+        next ``expect`` only sees new output. Everything stays in the
+        transcript; the dropped bytes are returned.
+        """
         before = self.mark
         try:
             while True:
                 self.read_nonblocking(4096, timeout=0)
-        except (pexpect.TIMEOUT, ConsoleClosed):
+        except (pexpect.TIMEOUT, pexpect.EOF):
             pass
+        self.buffer = ""
+        self.before = ""
         return self.transcript_since(before)
 
     def drain(self, quiet: float = 0.05) -> str:
