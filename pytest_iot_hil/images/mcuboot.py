@@ -255,6 +255,56 @@ def read_image(data: bytes | str | Path) -> ImageInfo:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class ImagePeek:
+    """What the header of a possibly damaged slot claims (see :func:`peek_image`).
+
+    Every field is ``None`` (``extent``: 0) when the slot holds no MCUboot
+    header; fields the bytes cannot support are ``None`` too.
+    """
+
+    #: ``major.minor.revision`` from the header (the build number left out).
+    version: str | None
+    #: Bytes the image claims: header + payload + both TLV areas, capped at the slot size.
+    extent: int
+    #: SEC_CNT from the protected TLV area, if one can be found there.
+    security_counter: int | None
+
+    @property
+    def present(self) -> bool:
+        """Whether the slot starts with the MCUboot header magic."""
+        return self.version is not None
+
+
+def peek_image(slot: bytes) -> ImagePeek:
+    """The header facts of the image at the start of ``slot``, never raising.
+
+    For slots read back from flash, which may hold a torn or garbled image
+    (a power cut in the middle of an update): unlike :func:`read_image` it
+    does not check the structure, verify the hash or require the whole image.
+    A header whose sizes run past the slot gives an ``extent`` of the whole
+    slot, and SEC_CNT is searched only within the bytes present.
+    """
+    slot = bytes(slot)
+    if len(slot) < HEADER_MIN_SIZE or struct.unpack_from("<I", slot)[0] != IMAGE_MAGIC:
+        return ImagePeek(None, 0, None)
+    _, _, hdr, prot, size, _, major, minor, rev, _ = HEADER_STRUCT.unpack_from(slot)
+    unprot_at = hdr + size + prot
+    if unprot_at + TLV_INFO_SIZE > len(slot):
+        extent = len(slot)
+    else:
+        extent = min(len(slot), unprot_at + struct.unpack_from("<H", slot, unprot_at + 2)[0])
+    sec = None
+    off, end = hdr + size + TLV_INFO_SIZE, min(hdr + size + prot, len(slot))
+    while off + TLV_HEADER_SIZE + 4 <= end:
+        tlv_type, length = struct.unpack_from("<HH", slot, off)
+        if tlv_type == TLV_SEC_CNT and length == 4:
+            sec = struct.unpack_from("<I", slot, off + TLV_HEADER_SIZE)[0]
+            break
+        off += TLV_HEADER_SIZE + length
+    return ImagePeek(f"{major}.{minor}.{rev}", extent, sec)
+
+
 def verify_with_imgtool(image: bytes | str | Path) -> str:
     """imgtool's own verdict on a hash-only image (``imgtool verify`` without a key).
 
