@@ -35,7 +35,9 @@ from typing import Sequence
 _PR_SET_PDEATHSIG = 1
 _live: set["ManagedProcess"] = set()
 _live_dirs: set[Path] = set()
-_lock = threading.Lock()
+# Re-entrant: the SIGTERM handler runs on the main thread, possibly while
+# that thread already holds the lock.
+_lock = threading.RLock()
 _handlers_installed = False
 
 
@@ -79,6 +81,16 @@ def _install_handlers() -> None:
 _spawner: concurrent.futures.ThreadPoolExecutor | None = None
 
 
+def _forget_spawner() -> None:
+    # A forked child has no spawner thread: it must start its own.
+    global _spawner
+    _spawner = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_spawner)
+
+
 def _spawn(argv: list[str], **kwargs) -> subprocess.Popen:
     global _spawner
     with _lock:
@@ -98,10 +110,11 @@ class ManagedProcess:
         cwd: str | Path | None = None,
         env: dict[str, str] | None = None,
         stdout_path: Path | None = None,
+        append: bool = False,
     ) -> None:
         _install_handlers()
         self.argv = list(argv)
-        self._stdout = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
+        self._stdout = open(stdout_path, "ab" if append else "wb") if stdout_path else subprocess.DEVNULL
         preexec = None
         if _SETPRIV:
             # util-linux's setpriv sets the parent-death signal and execs the
@@ -109,7 +122,17 @@ class ManagedProcess:
             argv = [_SETPRIV, "--pdeathsig", "KILL", "--", *self.argv]
         elif sys.platform.startswith("linux"):
             preexec = _die_with_parent
-        self.popen = _spawn(
+        try:
+            self.popen = self._start(argv, pass_fds, cwd, env, preexec)
+        except BaseException:
+            if self._stdout is not subprocess.DEVNULL:
+                self._stdout.close()
+            raise
+        with _lock:
+            _live.add(self)
+
+    def _start(self, argv, pass_fds, cwd, env, preexec) -> subprocess.Popen:
+        return _spawn(
             list(argv),
             stdin=subprocess.DEVNULL,
             stdout=self._stdout,
@@ -122,8 +145,6 @@ class ManagedProcess:
             start_new_session=True,
             preexec_fn=preexec,
         )
-        with _lock:
-            _live.add(self)
 
     @property
     def pid(self) -> int:

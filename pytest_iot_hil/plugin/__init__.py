@@ -53,19 +53,10 @@ def pytest_hil_make_update_client(config: pytest.Config, target, console):
 
 @pytest.hookimpl(trylast=True)
 def pytest_hil_make_power(config: pytest.Config, target):
-    from ..power import CommandPower, TargetPower
+    from ..power import TargetPower, power_from_spec
 
     spec = target.description.options.get("power")
-    if spec is None:
-        return TargetPower(target)
-    where = f"{target.description.source}: [targets.{target.name}.power]"
-    if not isinstance(spec, dict) or "driver" not in spec:
-        raise HilConfigError(f'{where} must be a table with a `driver` key (e.g. driver = "command")')
-    if spec["driver"] == "command":
-        return CommandPower(spec.get("on", ""), spec.get("off", ""), settle_s=float(spec.get("settle_s", 0)), source=where)
-    if spec["driver"] == "target":
-        return TargetPower(target)
-    raise HilConfigError(f"{where}: no installed plugin provides power driver {spec['driver']!r} (built in: command, target)")
+    return TargetPower(target) if spec is None else power_from_spec(target.description, target)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:

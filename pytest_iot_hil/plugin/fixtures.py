@@ -143,10 +143,13 @@ def ota(request: pytest.FixtureRequest, hil_target: Target, console: Console) ->
 @pytest.fixture
 def power(request: pytest.FixtureRequest, hil_target: Target) -> Power:
     """Power control of the target: ``off()``, ``on()``, ``cycle()``, ``cut_at(trigger)``."""
+    problem = None
     try:
         switch = request.config.hook.pytest_hil_make_power(config=request.config, target=hil_target)
     except HilConfigError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        problem = str(exc)
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
     return Power(
         switch, hil_target,
         console=lambda: request.getfixturevalue("console"),

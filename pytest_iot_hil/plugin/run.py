@@ -41,6 +41,7 @@ class HilRun:
                 f"{description.source}: target {description.name!r} uses backend {description.backend!r}, "
                 f"which no installed plugin provides (available: {', '.join(known) or 'none'})"
             )
+        _check_power_table(config, description)
         firmware_path = options.firmware or description.firmware
         firmware = None
         if firmware_path is not None:
@@ -70,6 +71,22 @@ class HilRun:
                 ("hil_firmware_sha256", self.firmware.sha256),
             ]
         return props
+
+
+def _check_power_table(config: pytest.Config, description: TargetDescription) -> None:
+    """A broken [targets.NAME.power] table stops the run before any test.
+
+    Drivers of other plugins are checked when the ``power`` fixture asks for them.
+    """
+    spec = description.options.get("power")
+    if spec is None:
+        return
+    from ..power import power_from_spec
+
+    driver = spec.get("driver") if isinstance(spec, dict) else None
+    if isinstance(driver, str) and driver not in ("command", "target"):
+        return
+    power_from_spec(description)
 
 
 def log_file_name(nodeid: str, suffix: str = ".log") -> str:

@@ -13,7 +13,15 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, Callable
 
+from ..errors import HilConfigError
 from ..firmware import FirmwareImage
+
+
+class RegionNotFound(HilConfigError, KeyError):
+    """A region name the target description does not have."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,7 +69,10 @@ class TargetDescription:
             if region.name == name:
                 return region
         known = ", ".join(r.name for r in self.regions) or "none"
-        raise KeyError(f"target {self.name!r} has no region {name!r} (known: {known})")
+        raise RegionNotFound(
+            f"target {self.name!r} has no region {name!r} (known: {known}): "
+            f"add it under [targets.{self.name}.regions] in {self.source}"
+        )
 
     def region_of(self, address: int) -> MemoryRegion | None:
         for region in self.regions:

@@ -131,3 +131,30 @@ def test_relay(power):
     result = pytester.runpytest("--hil")
     result.assert_outcomes(passed=1)
     assert log.read_text().split() == ["off", "on", "off"]
+
+
+def test_a_mistyped_region_is_named(power, ota):
+    from pytest_iot_hil.errors import HilConfigError
+
+    ota.wait_for_boot()
+    with pytest.raises(HilConfigError, match="no region 'jounral'.*known: bootloader, journal"):
+        with power.cut_at(at_flash_write(1, region="jounral")):
+            pass
+
+
+def test_power_on_after_the_emulator_died_reaps_it(hil_target, ota):
+    import os
+    import signal
+
+    from pytest_iot_hil.processes import live_processes
+
+    ota.wait_for_boot()
+    old = hil_target._proc
+    os.kill(old.pid, signal.SIGKILL)
+    old.popen.wait(5)
+    hil_target.power_on() if not hil_target.powered else None
+    hil_target.power_off()
+    hil_target.power_on()
+    assert ota.wait_for_boot().version == "1.0.0"
+    assert old not in live_processes(), "the dead emulator must be reaped, not leaked"
+    assert len([p for p in live_processes() if p is not hil_target._proc]) == 0

@@ -79,7 +79,6 @@ class FlashWatch:
         self._mirror: dict[int, bytes] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.cut_event = threading.Event()
 
     # -- lifecycle ---------------------------------------------------------
     def __enter__(self) -> "FlashWatch":
@@ -88,9 +87,18 @@ class FlashWatch:
             gdb = target._require_running()
             was_running = gdb.running
             gdb.halt()
-            for start, (size, _) in self._granules.items():
-                self._mirror[start] = gdb.read_memory(start, size)
-                gdb.insert_write_watchpoint(start, size)
+            inserted = []
+            try:
+                for start, (size, _) in self._granules.items():
+                    self._mirror[start] = gdb.read_memory(start, size)
+                    gdb.insert_write_watchpoint(start, size)
+                    inserted.append((start, size))
+            except BaseException:
+                for start, size in inserted:
+                    gdb.remove_write_watchpoint(start, size)
+                if was_running:
+                    gdb.cont()
+                raise
             if was_running:
                 gdb.cont()
         target._active_watch = self
@@ -100,6 +108,11 @@ class FlashWatch:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def active(self) -> bool:
+        """Whether stores are still being trapped (False after a cut, a power-off or close())."""
+        return self._thread is not None and self._thread.is_alive()
 
     def close(self) -> None:
         self._stop.set()
@@ -157,7 +170,6 @@ class FlashWatch:
         if self.cut_before is not None and self.cut_before(index, region, start):
             self.cut_at = index
             self.target._power_off_locked()
-            self.cut_event.set()
             return
         gdb.remove_write_watchpoint(start, size)
         gdb.step()

@@ -22,11 +22,14 @@ class Qmp:
         self._sock = connect(port, timeout=timeout, what="QEMU's QMP socket")
         self._buf = b""
         self._ids = itertools.count(1)
-        self.events: list[dict[str, Any]] = []
-        greeting = self._read_message()
-        if "QMP" not in greeting:
-            raise TargetError(f"unexpected QMP greeting: {greeting!r}")
-        self.execute("qmp_capabilities")
+        try:
+            greeting = self._read_message()
+            if "QMP" not in greeting:
+                raise TargetError(f"unexpected QMP greeting: {greeting!r}")
+            self.execute("qmp_capabilities")
+        except BaseException:
+            self.close()
+            raise
 
     def close(self) -> None:
         try:
@@ -62,8 +65,7 @@ class Qmp:
         while True:
             reply = self._read_message()
             if "event" in reply:
-                self.events.append(reply)
-                continue
+                continue  # RESET, STOP, ...: nobody asked
             if reply.get("id") != ident:
                 continue
             if "error" in reply:

@@ -188,7 +188,7 @@ class QemuTarget(Target):
                 "-mon", "chardev=qmp0,mode=control",
                 *self._extra_args,
             ]
-            self._proc = ManagedProcess(argv, pass_fds=fds, stdout_path=self._scratch / "qemu.log")
+            self._proc = ManagedProcess(argv, pass_fds=fds, stdout_path=self._scratch / "qemu.log", append=True)
         finally:
             for s in (uart, gdb, qmp):
                 s.close()
@@ -200,8 +200,6 @@ class QemuTarget(Target):
             raise TargetError(f"{exc}\n{self._qemu_output()}") from None
 
     def _qemu_output(self) -> str:
-        if self._proc is not None and not self._proc.alive():
-            self._proc.kill()
         try:
             text = (self._scratch / "qemu.log").read_text(errors="replace").strip()
         except OSError:
@@ -277,6 +275,9 @@ class QemuTarget(Target):
             gdb.write_memory(seg.address + offset, chunk)
 
     def _boot(self, segments: list[Segment]) -> None:
+        # A QEMU that died (or a half-started one) is reaped before the next
+        # launch: its sockets, its process entry and its log must not leak.
+        self._shutdown_process()
         self._launch()
         gdb = self._require_running()
         flash = self.description.flash
@@ -324,11 +325,13 @@ class QemuTarget(Target):
         if self._proc is None:
             return
         flash = self.description.flash
-        if flash is not None and self._proc.alive():
-            # The core stops first: flash holds exactly what was stored before the cut.
-            self._saved_flash = self.read_memory(flash.start, flash.size)
-        self._shutdown_process()
-        self._console_reconnected()
+        try:
+            if flash is not None and self._proc.alive():
+                # The core stops first: flash holds exactly what was stored before the cut.
+                self._saved_flash = self.read_memory(flash.start, flash.size)
+        finally:
+            self._shutdown_process()
+            self._console_reconnected()
 
     def boot_flash_state(self, flash_image: bytes) -> None:
         """Power the target on from exactly ``flash_image``, reusing the emulator.
