@@ -3,8 +3,13 @@
 Layers (one folder each):
 
 * ``protocols/`` - what a target and a power switch can do;
-* ``backends/``  - QEMU (and later Renode, pyOCD boards) implementing them;
+* ``backends/``  - QEMU implementing them (Renode and pyOCD boards to come);
 * ``console/``   - the expect-style UART console;
+* ``power/``     - power drivers and power-cut triggers;
+* ``update/``    - update clients (the demo firmware's UART protocol);
+* ``images/``    - MCUboot images: reading, signing through imgtool, tampering;
+* ``bootstate/`` - the bootloader's BOOT/info lines and its journal;
+* ``campaign/``  - power cuts at every flash write, judged by invariants;
 * ``plugin/``    - the pytest layer: options, fixtures, reporting, hookspecs.
 """
 

@@ -14,7 +14,9 @@ class HilError(Exception):
 class HilConfigError(HilError):
     """The inventory, an option or a target description is wrong.
 
-    The pytest layer turns it into ``pytest.UsageError`` (exit code 4).
+    Found while the run starts, the pytest layer turns it into
+    ``pytest.UsageError`` (exit code 4); found by a fixture, it fails that
+    test with the message and no traceback.
     """
 
 

@@ -1,4 +1,5 @@
-"""The fixtures a test asks for: ``hil_target``, ``console``, ``hil_run``."""
+"""The fixtures a test asks for: ``hil_target``, ``console``, ``ota``, ``power``,
+``hil_run`` (and ``hil_booted_target``, the shared target behind ``hil_target``)."""
 
 from __future__ import annotations
 

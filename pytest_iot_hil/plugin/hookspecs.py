@@ -50,8 +50,9 @@ def pytest_hil_make_target(
     """Create the (not yet started) :class:`~pytest_iot_hil.protocols.Target`.
 
     Called each time a test needs a fresh target (once per test by default,
-    once per module or session with ``--hil-scope``). ``log_dir`` is where the
-    backend may keep logs worth attaching to a report. Return ``None`` if you
+    once per module or session with ``--hil-scope``). ``log_dir`` is the run's
+    log directory (``--hil-log-dir``), for backends that write logs worth
+    keeping after the run (the built-in QEMU backend keeps none). Return ``None`` if you
     do not handle ``description.backend``. Stops at the first non-``None``
     result. The caller starts the target and always calls ``close()`` on it.
     """
@@ -61,7 +62,8 @@ def pytest_hil_make_target(
 def pytest_hil_make_update_client(config: pytest.Config, target: "Target", console: "Console") -> "UpdateClient | None":
     """Create the update client behind the ``ota`` fixture.
 
-    Called once per test that uses ``ota``. Return an
+    Called once per test that uses ``ota``, and by a power-cut campaign for
+    its trace and its runners. Return an
     :class:`~pytest_iot_hil.update.UpdateClient` subclass that speaks your
     firmware's update protocol (over ``console``, or any other link you
     open), or ``None`` to let others decide. The built-in implementation runs

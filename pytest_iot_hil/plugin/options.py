@@ -21,7 +21,7 @@ def addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--hil-target", metavar="NAME", default=None,
                     help="target from the inventory to run on (default: the inventory's default_target, "
-                    "or the built-in qemu-mps2-an385) (ini: hil_target)")
+                    "else its first target, else the built-in qemu-mps2-an385) (ini: hil_target)")
     group.addoption("--hil-config", metavar="PATH", default=None,
                     help="TOML inventory of targets (default: hil.toml in the rootdir when present) (ini: hil_config)")
     group.addoption("--hil-firmware", metavar="PATH", default=None,

@@ -1,4 +1,4 @@
-"""The deliberately buggy builds of the demo firmware (ota-reference.md §5).
+"""The deliberately buggy builds of the demo firmware (firmware_fixtures/README.md).
 
 Each variant is the same source compiled with one ``-DBUG_<ID>`` switch. Here:
 

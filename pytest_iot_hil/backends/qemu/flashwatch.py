@@ -1,7 +1,7 @@
 """Trap every store into flash regions of a running QEMU target.
 
 Used to record the ordered flash-write trace of an update and to cut power
-right before the k-th write. Facts this relies on (emulator-facts.md §7,
+right before the k-th write. Facts this relies on (QEMU 7.2,
 re-measured here):
 
 * a gdbstub write watchpoint (``Z2``) reports the hit *before* the store;

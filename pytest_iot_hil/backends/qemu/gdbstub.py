@@ -2,7 +2,7 @@
 
 Only what a test harness needs: halt, continue, memory read/write, single
 step and write watchpoints.  TCP_NODELAY is essential: with Nagle on, every
-round trip costs ~40-200 ms (measured, emulator-facts.md §7).
+round trip costs ~40-200 ms (measured with QEMU 7.2).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """A minimal QMP (QEMU Machine Protocol) client over TCP.
 
 Replies are matched by ``id``, not by position: events such as RESET can
-arrive before the reply to the command that caused them (emulator-facts §7).
+arrive before the reply to the command that caused them (seen with QEMU 7.2).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """QEMU Cortex-M targets (default: ``mps2-an385``).
 
-How a target is run (emulator-facts.md §6-7):
+How a target is run (QEMU 7.2, hw/arm/mps2.c; timings measured here):
 
 * QEMU starts paused (``-S``) with the UART, the gdbstub and QMP on loopback
   TCP sockets that *we* bind to port 0 and hand over as file descriptors, so
