@@ -1,4 +1,4 @@
-/* A/B bootloader (ota-reference §5 with §6): decides which slot runs,
+/* A/B bootloader (PROTOCOL.md §2-§5): decides which slot runs,
  * prints one BOOT line, arms the watchdog and jumps. With no bootable
  * image it stays in recovery and serves `info` and the update protocol. */
 #include "../core/bootflow.h"

@@ -1,4 +1,4 @@
-/* Boot decision (ota-reference §5) and the app-side journal updates
+/* Boot decision (PROTOCOL.md) and the app-side journal updates
  * (confirm, mark-bad). Hardware-free: the caller prints, arms the watchdog
  * and jumps. */
 #ifndef BOOTFLOW_H
