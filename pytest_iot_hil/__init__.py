@@ -13,17 +13,45 @@ Layers (one folder each):
 * ``plugin/``    - the pytest layer: options, fixtures, reporting, hookspecs.
 """
 
-from .assertions import BootHistory, assert_boot_attempts, assert_rolled_back, assert_running
-from .console import Console, ConsoleClosed, ConsoleTimeout, open_console
-from .errors import HilConfigError, HilError, TargetError
-from .firmware import FirmwareImage
-from .protocols import MemoryRegion, PowerSwitch, Target, TargetDescription
+import importlib
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "BootHistory", "assert_boot_attempts", "assert_rolled_back", "assert_running",
+# Public names, imported on first use: pytest loads this package in every
+# run through its entry points, and a run without --hil should not pay for
+# pexpect, pyserial or the assertions (PEP 562 module __getattr__).
+_EXPORTS = {
+    "BootHistory": ".assertions", "assert_boot_attempts": ".assertions",
+    "assert_rolled_back": ".assertions", "assert_running": ".assertions",
+    "assert_journal_matches": ".assertions",
+    "Console": ".console", "ConsoleClosed": ".console", "ConsoleTimeout": ".console", "open_console": ".console",
+    "HilConfigError": ".errors", "HilError": ".errors", "TargetError": ".errors",
+    "FirmwareImage": ".firmware",
+    "MemoryRegion": ".protocols", "PowerSwitch": ".protocols", "Target": ".protocols",
+    "TargetDescription": ".protocols",
+}
 
-    "Console", "ConsoleClosed", "ConsoleTimeout", "FirmwareImage", "HilConfigError", "HilError",
-    "MemoryRegion", "PowerSwitch", "Target", "TargetDescription", "TargetError", "open_console",
-]
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    try:
+        module = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from .assertions import BootHistory, assert_boot_attempts, assert_journal_matches, assert_rolled_back, assert_running
+    from .console import Console, ConsoleClosed, ConsoleTimeout, open_console
+    from .errors import HilConfigError, HilError, TargetError
+    from .firmware import FirmwareImage
+    from .protocols import MemoryRegion, PowerSwitch, Target, TargetDescription

@@ -13,7 +13,6 @@ from . import hookspecs, options
 from .fixtures import console, hil_booted_target, hil_run, hil_target, ota, power  # noqa: F401  (fixtures)
 from .reporting import enable_junit_system_out, transcript_sections
 from .run import RUN_KEY, HilRun, get_run
-from ..processes import remove_stale_scratch_dirs
 
 _MARKERS = (
     "hil: hardware-in-the-loop test; runs only with --hil. "
@@ -40,6 +39,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[RUN_KEY] = HilRun.from_config(config, opts)
     except HilConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+    from ..processes import remove_stale_scratch_dirs
+
     remove_stale_scratch_dirs()
     enable_junit_system_out(config)
 
@@ -101,6 +102,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     # A worker killed with SIGKILL cannot clean up; its QEMU died with it
     # (parent-death signal) and its scratch directory goes here.
     if get_run(session.config) is not None and not hasattr(session.config, "workerinput"):
+        from ..processes import remove_stale_scratch_dirs
+
         remove_stale_scratch_dirs()
 
 

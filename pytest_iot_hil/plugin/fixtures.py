@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import pytest
 
-from ..console import Console
 from ..errors import HilConfigError
-from ..power import Power
-from ..protocols.target import Target
-from ..update import Progress, UpdateClient
+
+if TYPE_CHECKING:
+    from ..console import Console
+    from ..power import Power
+    from ..protocols.target import Target
+    from ..update import Progress, UpdateClient
 from .reporting import TRANSCRIPTS_KEY
 from .run import HilRun, get_run
 
@@ -83,6 +85,8 @@ def hil_target(request: pytest.FixtureRequest, hil_booted_target: Target) -> Tar
 @pytest.fixture
 def console(request: pytest.FixtureRequest, hil_target: Target) -> Iterator[Console]:
     """The target's UART console with pexpect's API; its transcript goes to the report."""
+    from ..console import Console
+
     run = _run(request)
     log_path = run.log_path_for(request.node.nodeid)
     log_path.unlink(missing_ok=True)
@@ -144,6 +148,8 @@ def ota(request: pytest.FixtureRequest, hil_target: Target, console: Console) ->
 @pytest.fixture
 def power(request: pytest.FixtureRequest, hil_target: Target) -> Power:
     """Power control of the target: ``off()``, ``on()``, ``cycle()``, ``cut_at(trigger)``."""
+    from ..power import Power
+
     problem = None
     try:
         switch = request.config.hook.pytest_hil_make_power(config=request.config, target=hil_target)

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from ...protocols.target import Target, TargetDescription
-from . import target as qemu
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ...protocols.target import Target, TargetDescription
 
 BACKEND = "qemu"
 
@@ -23,6 +25,8 @@ def pytest_hil_backend_names(config: pytest.Config) -> list[str]:
 def pytest_hil_validate_target(config: pytest.Config, description: TargetDescription) -> bool | None:
     if description.backend != BACKEND:
         return None
+    from . import target as qemu  # imported only when a QEMU target is used
+
     qemu.validate(description)
     return True
 
@@ -30,4 +34,6 @@ def pytest_hil_validate_target(config: pytest.Config, description: TargetDescrip
 def pytest_hil_make_target(config: pytest.Config, description: TargetDescription, log_dir: Path) -> Target | None:
     if description.backend != BACKEND:
         return None
-    return qemu.QemuTarget(description, log_dir=log_dir)
+    from .target import QemuTarget
+
+    return QemuTarget(description, log_dir=log_dir)
