@@ -32,7 +32,7 @@ from baseline import bare_boot  # benchmarks/baseline.py
 from pytest_iot_hil.campaign import Campaign, DemoOracle, DemoUpdate, load_campaign, open_device, parse_selection
 from pytest_iot_hil.campaign.cache import TraceCache
 from pytest_iot_hil.campaign.runner import CampaignRunner
-from pytest_iot_hil.campaign.trace import quiet_console, watched_regions
+from pytest_iot_hil.campaign.trace import boot_state, watched_regions
 from pytest_iot_hil.firmware import FirmwareImage
 from pytest_iot_hil.inventory import DEFAULT_TARGET, builtin_targets
 
@@ -54,9 +54,7 @@ def naive_cut(device, campaign: Campaign, initial: bytes, store: int) -> float:
     """Re-run the update from the start until store ``store``, cut, power on, wait for the boot."""
     target = device.target
     started = time.perf_counter()
-    quiet_console(device.console)
-    target.boot_flash_state(initial)
-    campaign.oracle.wait_booted(device)
+    boot_state(device, initial, campaign.oracle.wait_booted)
     regions = watched_regions(target.description)
     with target.watch_flash_writes(regions, cut_before=lambda index, region, sector: index == store) as watch:
         try:
@@ -65,7 +63,7 @@ def naive_cut(device, campaign: Campaign, initial: bytes, store: int) -> float:
             pass  # the power cut ends the procedure: the console link closes under it
     if watch.cut_at is None:
         target.power_off()  # the cut after the last store
-    quiet_console(device.console)
+    device.console.discard_pending()
     target.power_on()
     campaign.oracle.wait_booted(device)
     return time.perf_counter() - started

@@ -42,15 +42,32 @@ Then, in a test module::
 See ``examples/test_power_cut_campaign.py`` for the demo firmware.
 """
 
-from .campaign import Campaign, LoadedCampaign, load_campaign
-from .cuts import Selection, parse_selection
-from .demo_oracle import DemoOracle
-from .demo_update import DemoUpdate
-from .errors import CampaignConfigError, CampaignError, CampaignViolation, TraceError
-from .oracle import INVARIANTS, CutContext, Oracle, Violation
-from .runner import CampaignRunner, CutResult, open_device
-from .states import CutState, FlashGeometry, StateSpace
-from .trace import Device, Mark, Trace
+import importlib
+from typing import TYPE_CHECKING
+
+# Names are imported on first use: ``pytest_iot_hil.campaign.plugin`` is loaded
+# by every pytest run (entry point) and must not pull in the whole campaign.
+_EXPORTS = {
+    "Campaign": "campaign", "LoadedCampaign": "campaign", "load_campaign": "campaign",
+    "Selection": "cuts", "parse_selection": "cuts",
+    "DemoOracle": "demo_oracle", "DemoUpdate": "demo_update",
+    "CampaignConfigError": "errors", "CampaignError": "errors", "CampaignViolation": "errors", "TraceError": "errors",
+    "INVARIANTS": "oracle", "CutContext": "oracle", "Oracle": "oracle", "Violation": "oracle",
+    "CampaignRunner": "runner", "CutResult": "runner", "open_device": "runner",
+    "CutState": "states", "FlashGeometry": "states", "StateSpace": "states",
+    "Device": "trace", "Mark": "trace", "Trace": "trace",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .campaign import Campaign, LoadedCampaign, load_campaign
+    from .cuts import Selection, parse_selection
+    from .demo_oracle import DemoOracle
+    from .demo_update import DemoUpdate
+    from .errors import CampaignConfigError, CampaignError, CampaignViolation, TraceError
+    from .oracle import INVARIANTS, CutContext, Oracle, Violation
+    from .runner import CampaignRunner, CutResult, open_device
+    from .states import CutState, FlashGeometry, StateSpace
+    from .trace import Device, Mark, Trace
 
 __all__ = [
     "INVARIANTS", "Campaign", "CampaignConfigError", "CampaignError", "CampaignRunner", "CampaignViolation",
@@ -58,3 +75,16 @@ __all__ = [
     "LoadedCampaign", "Mark", "Oracle", "Selection", "StateSpace", "Trace", "TraceError", "Violation",
     "load_campaign", "open_device", "parse_selection",
 ]
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

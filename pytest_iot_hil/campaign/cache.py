@@ -119,6 +119,24 @@ class TraceCache:
         doc = {cut: _writes_to_json(writes) for cut, writes in boots.items()}
         self._write(self._path(key, "recovery"), zlib.compress(json.dumps(doc).encode(), 6))
 
+    def load_error(self, key: str, run_id: str | None) -> str | None:
+        """The message of a failure to record ``key`` earlier in run ``run_id`` (None: none, or another run's)."""
+        if run_id is None:
+            return None
+        data = self._read(self._path(key, "error"))
+        try:
+            doc = json.loads(data) if data is not None else None
+        except ValueError:
+            doc = None
+        if not isinstance(doc, dict) or doc.get("run") != run_id:
+            return None
+        return str(doc.get("message", ""))
+
+    def save_error(self, key: str, run_id: str | None, message: str) -> None:
+        """Remember that recording ``key`` failed in run ``run_id`` (its other processes re-raise it)."""
+        if run_id is not None:
+            self._write(self._path(key, "error"), json.dumps({"run": run_id, "message": message}).encode())
+
     def write_json(self, key: str, what: str, doc: object) -> Path:
         """A side file (e.g. the timeline the report draws); returns its path."""
         path = self._path(key, what)

@@ -16,13 +16,14 @@ import hashlib
 import inspect
 import json
 from pathlib import Path
-from typing import Callable, ContextManager, Sequence
+from typing import Any, Callable, ContextManager, Sequence
 
 from ..backends.qemu.flashwatch import FlashWrite
+from ..errors import HilError
 from ..protocols.target import TargetDescription
 from .cache import TraceCache
 from .cuts import Selection, depth2_candidates, select
-from .errors import CampaignConfigError, TraceError
+from .errors import CampaignConfigError, CampaignError, TraceError
 from .oracle import Oracle
 from .states import CutState, FlashGeometry, StateSpace, group_ops
 from .trace import Device, Mark, Procedure, Trace, record_recovery_boot, record_trace
@@ -120,16 +121,30 @@ class LoadedCampaign:
 
     def __post_init__(self) -> None:
         self._prepared = False
+        #: What ``oracle.prepare`` returned for this campaign (``CutContext.prepared``).
+        self.prepared: Any = None
 
     @property
     def oracle(self) -> Oracle:
         return self.campaign.oracle
 
     def prepare_oracle(self) -> None:
-        """Let the oracle precompute from the trace (once per process)."""
-        if not self._prepared:
-            self.oracle.prepare(self)
-            self._prepared = True
+        """Let the oracle precompute from the trace (once per loaded campaign).
+
+        Its result is kept here, with the campaign, not on the oracle (which
+        other campaigns may share). Any failure becomes a :class:`CampaignError`
+        naming the oracle.
+        """
+        if self._prepared:
+            return
+        try:
+            self.prepared = self.oracle.prepare(self)
+        except HilError as exc:
+            raise CampaignError(f"{type(self.oracle).__name__}.prepare() failed: {exc}") from exc
+        except Exception as exc:
+            detail = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+            raise CampaignError(f"{type(self.oracle).__name__}.prepare() failed: {type(exc).__name__}: {detail}") from exc
+        self._prepared = True
 
     def first_cuts(self, selection: Selection) -> list[CutState]:
         return select(self.space, selection, self.trace.marks, self.campaign.critical_regions)
@@ -205,8 +220,14 @@ def load_campaign(
     open_device: DeviceOpener,
     selection: Selection,
     depth: int = 1,
+    run_id: str | None = None,
 ) -> LoadedCampaign:
-    """The campaign's trace (recorded on first use, under the cache lock) and states."""
+    """The campaign's trace (recorded on first use, under the cache lock), its states, the oracle prepared.
+
+    A failure to record is cached under the same lock for ``run_id`` (the
+    pytest run: xdist workers share it), so the other processes of the run
+    raise the same error instead of recording again; a later run records anew.
+    """
     if depth not in (1, 2):
         raise CampaignConfigError(f"depth must be 1 or 2, not {depth!r}")
     for name in campaign.critical_regions:
@@ -226,25 +247,38 @@ def load_campaign(
             return device
 
         with cache.locked(key):
-            trace = cache.load_trace(key)
-            if trace is None:
-                trace = record_trace(get_device(), campaign.procedure)
-                if not trace.writes:
-                    raise TraceError(
-                        "the update procedure wrote nothing to flash: nothing to cut. Check that it really "
-                        "updates the device, and that the target's regions cover its flash"
-                    )
-                cache.save_trace(key, trace)
-            loaded = LoadedCampaign(campaign, description, key, trace, _space(trace, campaign))
-            if depth >= 2:
-                boots = cache.load_recovery(key)
-                missing = [s for s in loaded.depth2_candidates(selection) if s.id not in boots]
-                for state in missing:
-                    boots[state.id] = record_recovery_boot(get_device(), loaded.image(state),
-                                                           campaign.oracle.wait_booted)
-                if missing:
-                    cache.save_recovery(key, boots)
-                for state in loaded.depth2_candidates(selection):
-                    if boots.get(state.id):
-                        loaded.second[state.id] = _second_space(loaded, state, boots[state.id])
+            failed = cache.load_error(key, run_id)
+            if failed is not None:
+                raise TraceError(failed)
+            try:
+                loaded = _load_locked(campaign, description, key, cache, get_device, selection, depth)
+            except HilError as exc:
+                cache.save_error(key, run_id, str(exc))
+                raise
+    loaded.prepare_oracle()
+    return loaded
+
+
+def _load_locked(campaign: Campaign, description: TargetDescription, key: str, cache: TraceCache,
+                 get_device: Callable[[], Device], selection: Selection, depth: int) -> LoadedCampaign:
+    trace = cache.load_trace(key)
+    if trace is None:
+        trace = record_trace(get_device(), campaign.procedure)
+        if not trace.writes:
+            raise TraceError(
+                "the update procedure wrote nothing to flash: nothing to cut. Check that it really "
+                "updates the device, and that the target's regions cover its flash"
+            )
+        cache.save_trace(key, trace)
+    loaded = LoadedCampaign(campaign, description, key, trace, _space(trace, campaign))
+    if depth >= 2:
+        boots = cache.load_recovery(key)
+        missing = [s for s in loaded.depth2_candidates(selection) if s.id not in boots]
+        for state in missing:
+            boots[state.id] = record_recovery_boot(get_device(), loaded.image(state), campaign.oracle.wait_booted)
+        if missing:
+            cache.save_recovery(key, boots)
+        for state in loaded.depth2_candidates(selection):
+            if boots.get(state.id):
+                loaded.second[state.id] = _second_space(loaded, state, boots[state.id])
     return loaded

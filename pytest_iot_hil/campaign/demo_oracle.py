@@ -5,7 +5,8 @@ for another firmware subclasses :class:`~pytest_iot_hil.campaign.Oracle` the
 same way and reads that firmware's boot messages and metadata.
 
 ``DemoOracle(new_image=...)`` judges one booted cut state against the
-invariants of ota-reference.md §5, as far as each is observable here:
+invariants below (the demo bootloader's promises, see ``firmware_fixtures/PROTOCOL.md``),
+as far as each is observable here:
 
 * I1  a BOOT line and the app banner within ``boot_timeout``; RECOVERY only
       when no slot of the cut state holds an image that validates;
@@ -44,25 +45,24 @@ invariants of ota-reference.md §5, as far as each is observable here:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pexpect
 
-from ..bootstate.bootline import BOOT_LINE_PATTERN, BootLine, InfoLine, parse_boot_line
+from ..bootstate.bootline import BootLine, InfoLine, find_boot_lines
 from ..bootstate.journal import TRIES_DEFAULT, Journal, JournalRecord
+from ..images.mcuboot import peek_image
 from ..images.validate import check_demo_image
-from ..update.demo_images import demo_image
-from .demo_update import load_image, header_version, image_extent, security_counter
+from .demo_update import LazyImage
 from .errors import CampaignError
 from .oracle import CutContext, Oracle, Violation
 
 if TYPE_CHECKING:  # pragma: no cover
     from .campaign import LoadedCampaign
     from .trace import Device
-
-BANNER_PATTERN = r"app v(\d+\.\d+\.\d+)\S* slot=([AB])"
 
 
 @dataclasses.dataclass
@@ -81,13 +81,63 @@ class DemoObservation:
     retry_error: str | None = None
     retry_info: InfoLine | None = None
 
+    @functools.cached_property
+    def journal(self) -> Journal | None:
+        """The journal read back after the boot, decoded (once)."""
+        return Journal.from_bytes(self.journal_after) if self.journal_after is not None else None
+
+
+@dataclasses.dataclass
+class DemoPrepared:
+    """What :meth:`DemoOracle.prepare` computes for one campaign (``ctx.prepared``)."""
+
+    #: Flash address of each slot, and (offset in the image, size) of each slot and of the journal.
+    bases: dict[str, int]
+    offsets: dict[str, tuple[int, int]]
+    journal_at: tuple[int, int]
+    sector_size: int
+    initial_floor: int
+    #: The slot that ran CONFIRMED before the update (None: none did), and its image.
+    fallback: str | None
+    fallback_image: bytes
+    #: Images a slot may legitimately run, by slot.
+    known: dict[str, list[bytes]]
+    #: (highest floor, highest seq) any committed record had, in the states before op k.
+    committed: list[tuple[int, int]]
+
+    def journal(self, image: bytes) -> Journal:
+        off, size = self.journal_at
+        return Journal.from_bytes(image[off : off + size])
+
+    def slot(self, image: bytes, slot: str) -> bytes:
+        off, size = self.offsets[slot]
+        return image[off : off + size]
+
+    def extent(self, slot: str, pre_slot: bytes) -> int:
+        """How much of a slot to read back: every known image for it, and what its header claims."""
+        want = max([len(i) for i in self.known.get(slot, [])] + [peek_image(pre_slot).extent, 64])
+        return min(len(pre_slot), -(-want // self.sector_size) * self.sector_size)
+
 
 def _tail(text: str, lines: int = 6) -> str:
     return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:]) or "(nothing)"
 
 
+def _banner(text: str) -> tuple[str, str] | None:
+    """(version, slot) of the app banner ``app v<version> slot=<slot>`` matched by ``wait_for_boot``."""
+    words = text.split()
+    if len(words) < 3 or not words[1].startswith("v") or not words[2].startswith("slot="):
+        return None
+    return words[1][1:], words[2][len("slot="):]
+
+
 class DemoOracle(Oracle):
-    """Invariants I1-I12 for the demo bootloader (see the module docstring)."""
+    """Invariants I1-I12 for the demo bootloader (see the module docstring).
+
+    The instance holds configuration only; what :meth:`prepare` computes from
+    a campaign's trace is returned (a :class:`DemoPrepared`) and kept with
+    that campaign, so one ``DemoOracle`` may serve several campaigns.
+    """
 
     def __init__(
         self,
@@ -100,56 +150,67 @@ class DemoOracle(Oracle):
         boot_timeout: float = 3.0,
         confirm_mark: str = "confirm_acked",
     ) -> None:
-        self.new_image = load_image(new_image if new_image is not None else demo_image("v2", new_slot))
+        self._new_image = LazyImage(new_image, new_slot)
         self.new_slot = new_slot
-        self.new_version = header_version(self.new_image)
         self.slot_regions = dict(slot_regions or {"A": "slot_a", "B": "slot_b"})
         self.journal_region = journal_region
         self.tries = tries
         self.boot_timeout = boot_timeout
         self.confirm_mark = confirm_mark
 
+    @property
+    def new_image(self) -> bytes:
+        """The image the update installs (read on first use)."""
+        return self._new_image.data
+
+    @property
+    def new_version(self) -> str | None:
+        return self._new_image.version
+
     def identity(self) -> str:
         return f"DemoOracle:{self.journal_region}:{sorted(self.slot_regions.items())}"
 
     # -- once per campaign ----------------------------------------------------------
-    def prepare(self, campaign: "LoadedCampaign") -> None:
-        self._campaign = campaign
+    def prepare(self, campaign: "LoadedCampaign") -> DemoPrepared:
         trace = campaign.trace
-        self._bases = {s: campaign.description.region(r).start for s, r in self.slot_regions.items()}
-        self._offsets = {s: (campaign.description.region(r).start - trace.flash_start,
-                             campaign.description.region(r).size) for s, r in self.slot_regions.items()}
+        regions = {s: campaign.description.region(r) for s, r in self.slot_regions.items()}
         jr = campaign.description.region(self.journal_region)
-        self._journal_at = (jr.start - trace.flash_start, jr.size)
-        initial = self._journal(trace.initial).latest
+        journal_at = (jr.start - trace.flash_start, jr.size)
+        initial_journal = Journal.from_bytes(trace.initial[journal_at[0] : journal_at[0] + journal_at[1]])
+        initial = initial_journal.latest
         if initial is None:
             raise CampaignError("the traced procedure started from a device without a valid journal record: "
                                 "boot the factory image once before tracing")
-        self.initial_floor = initial.floor
-        self.fallback = next((s for s, rec in initial.slots.items() if s != self.new_slot and rec.state == "CONFIRMED"),
-                             None)
-        old = self._slot(trace.initial, self.fallback) if self.fallback else b""
-        self.fallback_image = old[: image_extent(old)]
-        self.fallback_version = header_version(old)
-        self.known = {self.new_slot: [self.new_image]}
-        if self.fallback:
-            self.known.setdefault(self.fallback, []).append(self.fallback_image)
-        self._committed = self._committed_by_op(campaign)
+        fallback = next((s for s, rec in initial.slots.items() if s != self.new_slot and rec.state == "CONFIRMED"),
+                        None)
+        p = DemoPrepared(
+            bases={s: r.start for s, r in regions.items()},
+            offsets={s: (r.start - trace.flash_start, r.size) for s, r in regions.items()},
+            journal_at=journal_at, sector_size=campaign.campaign.geometry.sector_size,
+            initial_floor=initial.floor, fallback=fallback, fallback_image=b"", known={}, committed=[],
+        )
+        old = p.slot(trace.initial, fallback) if fallback else b""
+        p.fallback_image = old[: peek_image(old).extent]
+        p.known = {self.new_slot: [self.new_image]}
+        if fallback:
+            p.known.setdefault(fallback, []).append(p.fallback_image)
+        p.committed = self._committed_by_op(campaign, p, initial)
+        return p
 
-    def _committed_by_op(self, campaign: "LoadedCampaign") -> list[tuple[int, int]]:
+    @staticmethod
+    def _committed_by_op(campaign: "LoadedCampaign", p: DemoPrepared, latest: JournalRecord) -> list[tuple[int, int]]:
         """(highest floor, highest seq) any committed record had, in the states before op k."""
-        off, size = self._journal_at
+        off, size = p.journal_at
         journal = bytearray(campaign.trace.initial[off : off + size])
         base = campaign.trace.flash_start + off
-        latest = Journal.from_bytes(bytes(journal)).latest
-        floor, seq = self.initial_floor, latest.seq
+        floor, seq = p.initial_floor, latest.seq
         out = []
         for op in campaign.space.ops:
             out.append((floor, seq))
             touched = False
-            for p in op.patches:
-                if base <= p.address < base + size:
-                    journal[p.address - base : p.address - base + len(p.new)] = p.new
+            for patch in op.patches:
+                if base <= patch.address < base + size:
+                    journal[patch.address - base : patch.address - base + len(patch.new)] = patch.new
                     touched = True
             if touched:
                 latest = Journal.from_bytes(bytes(journal)).latest
@@ -158,41 +219,24 @@ class DemoOracle(Oracle):
         out.append((floor, seq))
         return out
 
-    # -- helpers ------------------------------------------------------------------------
-    def _journal(self, image: bytes) -> Journal:
-        off, size = self._journal_at
-        return Journal.from_bytes(image[off : off + size])
-
-    def _slot(self, image: bytes, slot: str) -> bytes:
-        off, size = self._offsets[slot]
-        return image[off : off + size]
-
-    def _extent(self, slot: str, pre_slot: bytes) -> int:
-        """How much of a slot to read back: every known image for it, and what its header claims."""
-        want = max([len(i) for i in self.known.get(slot, [])] + [image_extent(pre_slot), 64])
-        sector = 0x1000
-        return min(len(pre_slot), -(-want // sector) * sector)
-
+    # -- boots ---------------------------------------------------------------------------
     def wait_booted(self, device: "Device") -> None:
-        boot = self._expect_boot(device)
+        boot, banner = self._expect_boot(device)
         if boot is None:
             raise CampaignError(f"no BOOT line within {self.boot_timeout} s: {_tail(device.console.tail())}")
-        if boot.slot is not None and self._expect_banner(device) is None:
+        if boot.slot is not None and banner is None:
             raise CampaignError(f"{boot.raw!r} but no app banner within {self.boot_timeout} s")
 
-    def _expect_boot(self, device: "Device") -> BootLine | None:
+    def _expect_boot(self, device: "Device") -> tuple[BootLine | None, tuple[str, str] | None]:
+        """The next BOOT line and app banner (``DemoUpdateClient.wait_for_boot``); None for what did not come."""
+        mark = device.console.mark
         try:
-            device.console.expect(BOOT_LINE_PATTERN, timeout=self.boot_timeout)
+            boot = device.ota.wait_for_boot(self.boot_timeout)
         except (pexpect.TIMEOUT, pexpect.EOF):
-            return None
-        return parse_boot_line(device.console.after)
-
-    def _expect_banner(self, device: "Device") -> tuple[str, str] | None:
-        try:
-            device.console.expect(BANNER_PATTERN, timeout=self.boot_timeout)
-        except (pexpect.TIMEOUT, pexpect.EOF):
-            return None
-        return device.console.match.group(1), device.console.match.group(2)
+            # Either the BOOT line or the banner after it did not come: the transcript says which.
+            seen = find_boot_lines(device.console.transcript_since(mark).decode("utf-8", errors="replace"))
+            return (seen[0] if seen else None), None
+        return boot, (_banner(device.console.after) if boot.slot is not None else None)
 
     # -- observing ----------------------------------------------------------------------
     def check(self, device: "Device", ctx: CutContext) -> list[Violation]:
@@ -202,17 +246,16 @@ class DemoOracle(Oracle):
         target = device.target
         mark = device.console.mark
         started = time.monotonic()
-        boot = self._expect_boot(device)
-        banner = self._expect_banner(device) if boot is not None and boot.slot is not None else None
+        p: DemoPrepared = ctx.prepared
+        boot, banner = self._expect_boot(device)
         seconds = time.monotonic() - started
         obs = DemoObservation(boot, banner, seconds, "")
         if boot is not None and target.powered:
             base = ctx.campaign.trace.flash_start
-            off, size = self._journal_at
+            off, size = p.journal_at
             obs.journal_after = target.read_memory(base + off, size)
             for slot in self.slot_regions:
-                pre = self._slot(ctx.image, slot)
-                obs.slots_after[slot] = target.read_memory(self._bases[slot], self._extent(slot, pre))
+                obs.slots_after[slot] = target.read_memory(p.bases[slot], p.extent(slot, p.slot(ctx.image, slot)))
         if boot is not None and boot.state == "PENDING" and banner is not None:
             obs.trial_boots = self._reset_until_fallback(device)
         obs.transcript = device.console.transcript_since(mark).decode("utf-8", errors="replace")
@@ -230,39 +273,38 @@ class DemoOracle(Oracle):
         boots: list[BootLine] = []
         for _ in range(self.tries + 1):
             device.target.reset()
-            boot = self._expect_boot(device)
+            boot, _ = self._expect_boot(device)
             if boot is None:
                 break
             boots.append(boot)
-            if boot.slot is not None:
-                self._expect_banner(device)
             if boot.state != "PENDING":
                 break
         return boots
 
     def _outcome_class(self, obs: DemoObservation) -> tuple:
         boot = obs.boot
-        latest = Journal.from_bytes(obs.journal_after).latest if obs.journal_after else None
+        latest = obs.journal.latest if obs.journal is not None else None
         states = tuple(sorted((s, r.state) for s, r in latest.slots.items())) if latest else ()
         return (boot.slot, boot.version, boot.state, boot.tries, boot.rollback, states)
 
     # -- judging ------------------------------------------------------------------------
     def judge(self, obs: DemoObservation, ctx: CutContext) -> list[Violation]:
         """The violations ``obs`` shows for the cut of ``ctx`` (no emulator needed)."""
+        p: DemoPrepared = ctx.prepared
         out: list[Violation] = []
 
         def fail(invariant: str, message: str) -> None:
             out.append(Violation(invariant, ctx.state.id, message))
 
-        pre_journal = self._journal(ctx.image)
+        pre_journal = p.journal(ctx.image)
         pre_latest = pre_journal.latest
         pre_floor = pre_latest.floor if pre_latest else 0
         first = ctx.campaign.first_cut_of(ctx.state)
-        committed_floor, committed_seq = self._committed[min(first.op, len(self._committed) - 1)]
+        committed_floor, committed_seq = p.committed[min(first.op, len(p.committed) - 1)]
         floor_so_far = max(committed_floor, pre_floor)
 
-        self._check_fallback_pre(ctx, fail)
-        self._check_all_or_nothing(pre_journal, lambda s: self._slot(ctx.image, s), "in the cut state", fail)
+        self._check_fallback_pre(p, ctx, fail)
+        self._check_all_or_nothing(p, pre_journal, lambda s: p.slot(ctx.image, s), "in the cut state", fail)
         # The journal never erases the sector that holds its latest record, so
         # every cut state keeps one (the initial state had one).
         self._check_journal(pre_journal, "in the cut state", fail, require_latest=True, committed_seq=committed_seq)
@@ -271,13 +313,13 @@ class DemoOracle(Oracle):
         if boot is None:
             fail("I1", f"no BOOT line within {self.boot_timeout} s of power-on; console: {_tail(obs.transcript)}")
             return out
-        post_journal = Journal.from_bytes(obs.journal_after) if obs.journal_after is not None else None
+        post_journal = obs.journal
         post_latest = post_journal.latest if post_journal else None
         # Before the confirm only the initial floor is legitimate (a floor raised
-        # earlier, ota-reference B8, must not make the fallback count as invalid).
-        legit_floor = pre_floor if ctx.marked(self.confirm_mark) else self.initial_floor
+        # earlier, as the buggy variant B8 does, must not make the fallback count as invalid).
+        legit_floor = pre_floor if ctx.marked(self.confirm_mark) else p.initial_floor
         valid = [s for s in self.slot_regions
-                 if check_demo_image(self._slot(ctx.image, s), slot_base=self._bases[s], floor=legit_floor) == "OK"]
+                 if check_demo_image(p.slot(ctx.image, s), slot_base=p.bases[s], floor=legit_floor) == "OK"]
         if boot.recovery:
             if valid:
                 fail("I1", f"the bootloader stayed in RECOVERY ({boot.raw!r}) although slot "
@@ -286,14 +328,14 @@ class DemoOracle(Oracle):
             self._check_running(obs, ctx, post_latest, pre_floor, floor_so_far, fail)
         if post_journal is not None:
             read_back = {s: obs.slots_after.get(s, b"") for s in self.slot_regions}
-            self._check_all_or_nothing(post_journal, lambda s: read_back[s], "after the boot", fail)
+            self._check_all_or_nothing(p, post_journal, lambda s: read_back[s], "after the boot", fail)
             self._check_journal(post_journal, "after the boot", fail, require_latest=not boot.recovery,
                                 committed_seq=committed_seq)
-            self._check_fallback_post(obs, fail)
+            self._check_fallback_post(p, obs, fail)
             if (post_latest is not None and boot.slot is not None and boot.slot != self.new_slot
                     and post_latest.slot(self.new_slot).state == "PENDING"):
                 fail("I5", f"the old image runs ({boot.raw!r}) while the journal keeps slot {self.new_slot} PENDING")
-        self._check_trial(obs, pre_latest, valid, fail)
+        self._check_trial(p, obs, pre_latest, valid, fail)
         if ctx.marked(self.confirm_mark):
             self._check_confirm_survived(boot, post_latest, fail)
         if obs.retried:
@@ -302,36 +344,38 @@ class DemoOracle(Oracle):
         return out
 
     def _check_running(self, obs, ctx, post_latest, pre_floor, floor_so_far, fail) -> None:
+        p: DemoPrepared = ctx.prepared
         boot = obs.boot
         slot = boot.slot
         if obs.banner is None:
             fail("I1", f"{boot.raw!r} but no app banner within {self.boot_timeout} s; console: {_tail(obs.transcript)}")
         running = obs.slots_after.get(slot, b"")
-        verdict = check_demo_image(running, slot_base=self._bases[slot])
+        verdict = check_demo_image(running, slot_base=p.bases[slot])
         if verdict != "OK":
             fail("I2", f"slot {slot} runs but its read-back image fails validation: {verdict}")
-        known = self.known.get(slot, [])
+        known = p.known.get(slot, [])
+        header = peek_image(running)
         if not any(running[: len(k)] == k for k in known):
             fail("I4", f"slot {slot} runs an image that is none of the known images for it "
-                       f"(header version {header_version(running)}, {len(known)} known)")
-        sec = security_counter(running)
+                       f"(header version {header.version}, {len(known)} known)")
+        sec = header.security_counter
         post_floor = post_latest.floor if post_latest else boot.floor
         if sec is not None and sec < post_floor:
             fail("I3", f"slot {slot} runs with SEC_CNT {sec} below the floor {post_floor}")
-        if post_floor < max(self.initial_floor, pre_floor, floor_so_far):
-            fail("I3", f"the floor fell to {post_floor} (initial floor {self.initial_floor}, cut state "
+        if post_floor < max(p.initial_floor, pre_floor, floor_so_far):
+            fail("I3", f"the floor fell to {post_floor} (initial floor {p.initial_floor}, cut state "
                        f"{pre_floor}, committed before the cut {floor_so_far})")
         if sec is not None and sec < floor_so_far:
             fail("I9", f"slot {slot} runs an image with SEC_CNT {sec} although floor {floor_so_far} "
                        "was committed before the cut")
-        version = header_version(running)
+        version = header.version
         if obs.banner is not None and (obs.banner != (boot.version, slot) or obs.banner[0] != version):
             fail("I12", f"the app says v{obs.banner[0]} slot={obs.banner[1]}, the bootloader "
                         f"{boot.version} slot={slot}, the read-back slot {slot} holds {version}")
         elif boot.version != version:
             fail("I12", f"the bootloader says {boot.version} in slot {slot}, the read-back image is {version}")
 
-    def _check_all_or_nothing(self, journal: Journal, slot_bytes, when: str, fail) -> None:
+    def _check_all_or_nothing(self, p: DemoPrepared, journal: Journal, slot_bytes, when: str, fail) -> None:
         latest = journal.latest
         if latest is None:
             return
@@ -339,7 +383,7 @@ class DemoOracle(Oracle):
             rec = latest.slot(slot)
             if rec.state not in ("PENDING", "CONFIRMED"):
                 continue
-            verdict = check_demo_image(slot_bytes(slot), slot_base=self._bases[slot], expected_digest=rec.digest)
+            verdict = check_demo_image(slot_bytes(slot), slot_base=p.bases[slot], expected_digest=rec.digest)
             if verdict != "OK":
                 fail("I5", f"{when}, the journal says slot {slot} is {rec.state} (v{rec.version}) but it fails "
                            f"validation: {verdict} (half-installed or replaced image)")
@@ -362,23 +406,23 @@ class DemoOracle(Oracle):
             if any(b <= a for a, b in zip(in_order, in_order[1:])):
                 fail("I6", f"{when}, seqs in journal sector {sector} do not strictly increase: {in_order}")
 
-    def _check_fallback_pre(self, ctx: CutContext, fail) -> None:
-        if not self.fallback:
+    def _check_fallback_pre(self, p: DemoPrepared, ctx: CutContext, fail) -> None:
+        if not p.fallback:
             return
-        if self._slot(ctx.image, self.fallback) != self._slot(ctx.initial, self.fallback):
-            before, now = self._slot(ctx.initial, self.fallback), self._slot(ctx.image, self.fallback)
+        before, now = p.slot(ctx.initial, p.fallback), p.slot(ctx.image, p.fallback)
+        if now != before:
             first = next(i for i in range(len(now)) if now[i] != before[i])
-            fail("I7", f"the fallback slot {self.fallback} changed during the update "
+            fail("I7", f"the fallback slot {p.fallback} changed during the update "
                        f"(first difference at offset {first:#x})")
 
-    def _check_fallback_post(self, obs: DemoObservation, fail) -> None:
-        if not self.fallback:
+    def _check_fallback_post(self, p: DemoPrepared, obs: DemoObservation, fail) -> None:
+        if not p.fallback:
             return
-        now = obs.slots_after.get(self.fallback, b"")[: len(self.fallback_image)]
-        if now != self.fallback_image:
-            fail("I7", f"the fallback image in slot {self.fallback} was changed by the boot after the cut")
+        now = obs.slots_after.get(p.fallback, b"")[: len(p.fallback_image)]
+        if now != p.fallback_image:
+            fail("I7", f"the fallback image in slot {p.fallback} was changed by the boot after the cut")
 
-    def _check_trial(self, obs: DemoObservation, pre_latest: JournalRecord | None, valid: list[str], fail) -> None:
+    def _check_trial(self, p: DemoPrepared, obs: DemoObservation, pre_latest: JournalRecord | None, valid: list[str], fail) -> None:
         boot = obs.boot
         pre = pre_latest.slot(self.new_slot) if pre_latest else None
         left = pre.tries if pre is not None and pre.state == "PENDING" else 0
@@ -392,13 +436,13 @@ class DemoOracle(Oracle):
             last = boots[-1]
             if last.state == "PENDING":
                 return  # reported above: it never stopped
-            if (last.slot, last.rollback) != (self.fallback, "TRIES_EXHAUSTED"):
+            if (last.slot, last.rollback) != (p.fallback, "TRIES_EXHAUSTED"):
                 fail("I8", f"after the trial ran out of tries the device booted {last.raw!r}; expected the "
-                           f"fallback slot {self.fallback} with rollback=TRIES_EXHAUSTED")
-            if last.recovery and self.fallback in valid:
+                           f"fallback slot {p.fallback} with rollback=TRIES_EXHAUSTED")
+            if last.recovery and p.fallback in valid:
                 fail("I1", f"after the trial the device stayed in RECOVERY ({last.raw!r}) although the fallback "
-                           f"slot {self.fallback} holds a valid image")
-        elif pre is not None and pre.state == "PENDING" and left == 0 and boot.slot == self.fallback:
+                           f"slot {p.fallback} holds a valid image")
+        elif pre is not None and pre.state == "PENDING" and left == 0 and boot.slot == p.fallback:
             if boot.rollback != "TRIES_EXHAUSTED":
                 fail("I8", f"slot {self.new_slot} had no try left but the fallback booted with "
                            f"rollback={boot.rollback}, not TRIES_EXHAUSTED")

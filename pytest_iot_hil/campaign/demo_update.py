@@ -1,4 +1,4 @@
-"""The demo firmware's update as a campaign procedure, and facts read from MCUboot headers.
+"""The demo firmware's update as a campaign procedure.
 
 ``DemoUpdate(image)`` updates a booted, confirmed device to ``image`` (slot
 B): install, wait for the trial boot (mark ``trial_boot``), confirm (mark
@@ -10,56 +10,41 @@ is any callable taking the :class:`~pytest_iot_hil.campaign.trace.Device`.
 from __future__ import annotations
 
 import hashlib
-import struct
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..images.mcuboot import peek_image
+from ..update.client import image_bytes
 from ..update.demo_images import demo_image
 from .errors import CampaignError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .trace import Device
 
-_IMAGE_MAGIC = 0x96F3B83D
 
+class LazyImage:
+    """An update image given as bytes or a path, read on first use.
 
-def load_image(image: bytes | str | Path) -> bytes:
-    """The bytes of an image given as bytes or as a path."""
-    return bytes(image) if isinstance(image, (bytes, bytearray)) else Path(image).read_bytes()
+    Marker arguments are evaluated when the test module is imported; reading
+    the file there would turn a wrong path into a traceback at import. Read
+    later (when the campaign is loaded), a missing file is the one-line
+    ``UpdateError`` of :func:`~pytest_iot_hil.update.client.image_bytes`.
+    """
 
+    def __init__(self, image: bytes | str | Path | None, slot: str) -> None:
+        self._source = image
+        self._slot = slot
+        self._bytes: bytes | None = bytes(image) if isinstance(image, (bytes, bytearray, memoryview)) else None
 
-def header_version(slot: bytes) -> str | None:
-    """``major.minor.revision`` of the MCUboot header at the start of ``slot`` (None: no header)."""
-    if len(slot) < 32 or struct.unpack_from("<I", slot)[0] != _IMAGE_MAGIC:
-        return None
-    major, minor, rev = struct.unpack_from("<BBH", slot, 20)
-    return f"{major}.{minor}.{rev}"
+    @property
+    def data(self) -> bytes:
+        if self._bytes is None:
+            self._bytes = image_bytes(self._source if self._source is not None else demo_image("v2", self._slot))
+        return self._bytes
 
-
-def image_extent(slot: bytes) -> int:
-    """Bytes the image at the start of ``slot`` claims (header + payload + both TLV areas); 0 if none."""
-    if len(slot) < 32 or struct.unpack_from("<I", slot)[0] != _IMAGE_MAGIC:
-        return 0
-    hdr, prot, size = struct.unpack_from("<HHI", slot, 8)
-    unprot_at = hdr + size + prot
-    if unprot_at + 4 > len(slot):
-        return len(slot)
-    return min(len(slot), unprot_at + struct.unpack_from("<H", slot, unprot_at + 2)[0])
-
-
-def security_counter(slot: bytes) -> int | None:
-    """SEC_CNT from the protected TLVs of the image at the start of ``slot``."""
-    if not image_extent(slot):
-        return None
-    hdr, prot, size = struct.unpack_from("<HHI", slot, 8)
-    # A torn or garbled header may claim more than the slot holds.
-    off, end = hdr + size + 4, min(hdr + size + prot, len(slot))
-    while off + 8 <= end:
-        tlv_type, length = struct.unpack_from("<HH", slot, off)
-        if tlv_type == 0x50 and length == 4:
-            return struct.unpack_from("<I", slot, off + 4)[0]
-        off += 4 + length
-    return None
+    @property
+    def version(self) -> str | None:
+        return peek_image(self.data).version
 
 
 class DemoUpdate:
@@ -72,11 +57,19 @@ class DemoUpdate:
     """
 
     def __init__(self, image: bytes | str | Path | None = None, *, slot: str = "B", next_begin: bool = False) -> None:
-        self.image = load_image(image if image is not None else demo_image("v2", slot))
+        self._image = LazyImage(image, slot)
         self.slot = slot
-        self.version = header_version(self.image)
         self.next_begin = next_begin
         self.__name__ = "demo_update_then_begin" if next_begin else "demo_update"
+
+    @property
+    def image(self) -> bytes:
+        """The new image (read on first use)."""
+        return self._image.data
+
+    @property
+    def version(self) -> str | None:
+        return self._image.version
 
     @property
     def campaign_key(self) -> str:

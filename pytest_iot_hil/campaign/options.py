@@ -9,7 +9,9 @@ import pytest
 
 from .cuts import DEFAULT_CUTS, Selection, parse_selection
 from .errors import CampaignConfigError
-from .runner import RETRY_POLICIES
+
+#: Where I10 re-runs the update (``CampaignRunner(retry=...)``).
+RETRY_POLICIES = ("classes", "all", "none")
 
 
 def addoption(parser: pytest.Parser) -> None:
@@ -44,13 +46,11 @@ class CampaignOptions:
     depth: int
     export: Path | None
     retry: str
-    cli_cuts: bool
 
 
 def resolve_options(config: pytest.Config, marker_cuts: object = None, marker_depth: object = None) -> CampaignOptions:
     """Command line, then the marker, then ini, then the defaults."""
-    cli_cuts = option(config, "hil_campaign_cuts")
-    cuts = parse_selection(cli_cuts or marker_cuts or config.getini("hil_campaign_cuts") or DEFAULT_CUTS)
+    cuts = parse_selection(option(config, "hil_campaign_cuts") or marker_cuts or config.getini("hil_campaign_cuts") or DEFAULT_CUTS)
     depth_value = option(config, "hil_campaign_depth") or marker_depth or config.getini("hil_campaign_depth") or 1
     try:
         depth = int(depth_value)
@@ -62,4 +62,4 @@ def resolve_options(config: pytest.Config, marker_cuts: object = None, marker_de
     retry = option(config, "hil_campaign_retry") or config.getini("hil_campaign_retry") or "classes"
     if retry not in RETRY_POLICIES:
         raise CampaignConfigError(f"hil_campaign_retry = {retry!r}: choose one of {', '.join(RETRY_POLICIES)}")
-    return CampaignOptions(cuts, depth, Path(export).absolute() if export else None, retry, bool(cli_cuts))
+    return CampaignOptions(cuts, depth, Path(export).absolute() if export else None, retry)

@@ -9,23 +9,31 @@ device behaved. Write one for your firmware by subclassing :class:`Oracle`:
 * :meth:`Oracle.check` observes the freshly booted cut state through the
   :class:`~pytest_iot_hil.campaign.trace.Device` and returns the
   :class:`Violation` list (empty: the cut is fine);
-* :meth:`Oracle.prepare` may precompute facts about the whole trace once.
+* :meth:`Oracle.prepare` may precompute facts about the whole trace once per
+  campaign and *return* them; the check of every cut of that campaign finds
+  them as :attr:`CutContext.prepared`.
+
+One oracle instance may judge several campaigns (two tests sharing
+``DemoOracle()``, one of them with another firmware), and their cuts may run
+interleaved in one process (xdist, random order). So keep what ``prepare``
+computes out of ``self``: return it. ``self`` holds only configuration.
 
 :class:`~pytest_iot_hil.campaign.demo_oracle.DemoOracle` is the oracle of the demo
-bootloader (invariants I1-I12 of ota-reference.md §5).
+bootloader (invariants I1-I12, the bootloader's promises listed in
+``firmware_fixtures/PROTOCOL.md``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Callable, Hashable
+from typing import TYPE_CHECKING, Any, Callable, Hashable
 
 if TYPE_CHECKING:  # pragma: no cover
     from .campaign import LoadedCampaign
     from .states import CutState
     from .trace import Device, Mark
 
-#: The demo's invariants (ota-reference.md §5), named in violations and the report.
+#: The demo's invariants, named in violations and the report.
 INVARIANTS = {
     "I1": "an app runs within T seconds; recovery only if no valid image exists",
     "I2": "the running slot passes full validation",
@@ -40,6 +48,11 @@ INVARIANTS = {
     "I11": "an ACKed confirm survives",
     "I12": "the version and slot the app reports match the read-back image",
 }
+
+
+def invariant_order(name: str) -> tuple[int, str]:
+    """Sort key of invariant names: I2 before I10; names that are not ``I<n>`` last."""
+    return (int(name[1:]) if name[1:].isdigit() else 99, name)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,19 +92,14 @@ class CutContext:
     def marked(self, name: str) -> bool:
         return any(m.name == name for m in self.marks_before)
 
+    @property
+    def prepared(self) -> Any:
+        """What the oracle's :meth:`Oracle.prepare` returned for this campaign."""
+        return self.campaign.prepared
+
     def wants_retry(self, key: Hashable) -> bool:
         """Whether to re-run the update from this cut (I10), given the class of what was seen."""
         return self.retry is not None and self.retry_policy(key)
-
-    def region(self, name: str) -> tuple[int, int]:
-        """(offset in the image, size) of a named region."""
-        region = self.campaign.description.region(name)
-        return region.start - self.campaign.trace.flash_start, region.size
-
-    def region_bytes(self, name: str, image: bytes | None = None) -> bytes:
-        off, size = self.region(name)
-        data = self.image if image is None else image
-        return data[off : off + size]
 
 
 class Oracle:
@@ -100,15 +108,25 @@ class Oracle:
     #: Seconds a boot may take before it counts as a hang.
     boot_timeout: float = 5.0
 
-    def prepare(self, campaign: "LoadedCampaign") -> None:
-        """Called once per campaign and process, before the first check (precompute here)."""
+    def prepare(self, campaign: "LoadedCampaign") -> Any:
+        """Precompute facts about the campaign's trace; return them (``ctx.prepared`` in :meth:`check`).
+
+        Called once per campaign and process, when the campaign is loaded (at
+        collection): an exception here fails the campaign's collection with
+        its message. Return the facts instead of storing them on ``self``:
+        the same oracle instance may serve several campaigns at once.
+        """
+        return None
 
     def wait_booted(self, device: "Device") -> None:
         """Return once the device has booted and is idle; raise if it does not within ``boot_timeout``."""
         raise NotImplementedError(f"{type(self).__name__} must implement wait_booted(device)")
 
     def check(self, device: "Device", ctx: CutContext) -> list[Violation]:
-        """Observe the device, just booted from ``ctx.image``, and return what is wrong."""
+        """Observe the device, just booted from ``ctx.image``, and return what is wrong.
+
+        ``ctx.prepared`` is what :meth:`prepare` returned for this cut's campaign.
+        """
         raise NotImplementedError(f"{type(self).__name__} must implement check(device, ctx)")
 
     def identity(self) -> str:

@@ -26,27 +26,33 @@ over the marker, which wins over the ini values.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import pytest
 
-from ..errors import HilConfigError, HilError
-from ..firmware import FirmwareImage
-from ..plugin.run import HilRun, get_run
-from .cache import TraceCache
-from .campaign import Campaign, LoadedCampaign, load_campaign
-from .errors import CampaignConfigError
-from .options import CampaignOptions, addoption, resolve_options
-from .powercut import PowerCut
-from .report import Outcomes
-from .runner import CampaignRunner, open_device
+from ..errors import HilError
+from ..plugin.run import get_run
+
+# Everything else of the campaign is imported where it is used: this module is
+# loaded (entry point) by every pytest run, most of them without --hil.
+if TYPE_CHECKING:  # pragma: no cover
+    from ..firmware import FirmwareImage
+    from ..plugin.run import HilRun
+    from .cache import TraceCache
+    from .campaign import Campaign, LoadedCampaign
+    from .options import CampaignOptions
+    from .powercut import PowerCut
+    from .runner import CampaignRunner
 
 MARKER = "hil_campaign"
 PLUGIN_NAME = "iot_hil_campaign"
 SESSION_KEY = pytest.StashKey["CampaignSession"]()
-OUTCOMES_KEY = pytest.StashKey[Outcomes]()
-_CAMPAIGN_ARGS = {f.name for f in dataclasses.fields(Campaign)}
+OUTCOMES_KEY = pytest.StashKey["Outcomes"]()
+#: Identifies this pytest run; xdist workers share their controller's (a cached trace failure is per run).
+RUN_ID_KEY = pytest.StashKey[str]()
 
 
 def ensure_registered(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -59,6 +65,8 @@ def ensure_registered(pluginmanager: pytest.PytestPluginManager) -> None:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    from .options import addoption
+
     addoption(parser)
 
 
@@ -74,16 +82,23 @@ class CampaignSession:
         self.timelines: dict[str, Path] = {}
 
     def cache(self, run: HilRun) -> TraceCache:
+        from .cache import TraceCache
+
         cache = getattr(self.config, "cache", None)
         directory = cache.mkdir("hil-campaign") if cache is not None else run.options.log_dir / "campaign-cache"
         return TraceCache(Path(directory))
 
     def firmware(self, run: HilRun, campaign: Campaign) -> FirmwareImage | None:
+        from ..firmware import FirmwareImage
+
         if campaign.firmware is not None:
             return FirmwareImage.load(campaign.firmware, load_address=run.description.load_address)
         return run.firmware
 
     def device_opener(self, run: HilRun, firmware: FirmwareImage | None, log_name: str):
+        from .errors import CampaignConfigError
+        from .runner import open_device
+
         config = self.config
 
         def make_ota(target, console):
@@ -99,19 +114,35 @@ class CampaignSession:
         )
 
     def load(self, run: HilRun, campaign: Campaign, options: CampaignOptions) -> tuple[str, LoadedCampaign]:
-        token = f"{id(campaign.oracle)}:{campaign.label}:{options.cuts}:{options.depth}"
+        from . import campaign as campaign_module
+
+        firmware = self.firmware(run, campaign)
+        sha256 = firmware.sha256 if firmware else None
+        token = campaign_token(campaign, campaign.key(run.description, sha256), options)
         if token not in self.loaded:
-            firmware = self.firmware(run, campaign)
             cache = self.cache(run)
-            loaded = load_campaign(
-                campaign, run.description, firmware_sha256=firmware.sha256 if firmware else None, cache=cache,
+            loaded = campaign_module.load_campaign(
+                campaign, run.description, firmware_sha256=sha256, cache=cache,
                 open_device=self.device_opener(run, firmware, f"trace-{campaign.label}.log"),
-                selection=options.cuts, depth=options.depth,
+                selection=options.cuts, depth=options.depth, run_id=self.config.stash.get(RUN_ID_KEY, None),
             )
             self.loaded[token] = (loaded, options)
             what = f"{options.cuts}-d{options.depth}.timeline.json".replace(":", "_")
             self.timelines[token] = cache.write_json(loaded.key, what, loaded.timeline())
         return token, self.loaded[token][0]
+
+
+def campaign_token(campaign: Campaign, key: str, options: CampaignOptions) -> str:
+    """What the items of one campaign carry: its trace key, the cuts and depth, and what judges them.
+
+    The key names target, firmware, procedure (with its image) and geometry;
+    campaigns that differ only in how they judge (another oracle instance,
+    seed, critical regions or retry) share the trace but not the loaded campaign.
+    """
+    from .campaign import callable_identity
+
+    judging = f"{id(campaign.oracle)}:{campaign.seed}:{campaign.critical_regions}:{callable_identity(campaign.retry)}"
+    return f"{key}:{options.cuts}:{options.depth}:{hashlib.sha256(judging.encode()).hexdigest()[:12]}"
 
 
 def _fresh(path: Path) -> Path:
@@ -134,27 +165,49 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{MARKER}(procedure=..., oracle=..., cuts='boundaries', depth=1, ...): a power-cut campaign; "
         "the test takes the `power_cut` fixture and becomes one item per cut (runs only with --hil)",
     )
-    config.stash[OUTCOMES_KEY] = Outcomes()
+    workerinput = getattr(config, "workerinput", None)
+    config.stash[RUN_ID_KEY] = (workerinput or {}).get("testrunuid") or uuid.uuid4().hex
+    if not _hil_enabled(config):
+        return
+    from . import report
+
+    config.stash[OUTCOMES_KEY] = report.Outcomes()
     config.pluginmanager.register(_OutcomeCollector(config), f"{PLUGIN_NAME}-outcomes")
+
+
+def _hil_enabled(config: pytest.Config) -> bool:
+    """Whether this run has --hil (the main plugin may make its HilRun after this hook ran)."""
+    if get_run(config) is not None:
+        return True
+    from ..plugin import options as hil_options
+
+    try:
+        return hil_options.read(config).enabled
+    except HilError:
+        return False  # the main plugin reports it
 
 
 # -- collection ----------------------------------------------------------------------
 
 
 def campaign_from_marker(marker: pytest.Mark) -> Campaign:
+    from .campaign import Campaign
+    from .errors import CampaignConfigError
+
+    campaign_args = {f.name for f in dataclasses.fields(Campaign)}
     kwargs = {k: v for k, v in marker.kwargs.items() if k not in ("cuts", "depth")}
     if marker.args:
         if len(marker.args) == 1 and isinstance(marker.args[0], Campaign) and not kwargs:
             return marker.args[0]
         raise CampaignConfigError(
             f"@pytest.mark.{MARKER} takes a Campaign as its only positional argument, or keyword arguments "
-            f"({', '.join(sorted(_CAMPAIGN_ARGS | {'cuts', 'depth'}))})"
+            f"({', '.join(sorted(campaign_args | {'cuts', 'depth'}))})"
         )
-    unknown = set(kwargs) - _CAMPAIGN_ARGS
+    unknown = set(kwargs) - campaign_args
     if unknown or "procedure" not in kwargs or "oracle" not in kwargs:
         raise CampaignConfigError(
             f"@pytest.mark.{MARKER} needs procedure= and oracle=; unknown argument(s): "
-            f"{', '.join(sorted(unknown)) or 'none'} (allowed: {', '.join(sorted(_CAMPAIGN_ARGS | {'cuts', 'depth'}))})"
+            f"{', '.join(sorted(unknown)) or 'none'} (allowed: {', '.join(sorted(campaign_args | {'cuts', 'depth'}))})"
         )
     return Campaign(**kwargs)
 
@@ -166,11 +219,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     run = get_run(metafunc.config)
     if run is None:
         return  # one item, skipped by the fixture
+    from .options import resolve_options
+
     try:
         campaign = campaign_from_marker(marker)
         options = resolve_options(metafunc.config, marker.kwargs.get("cuts"), marker.kwargs.get("depth"))
         token, loaded = _session(metafunc.config).load(run, campaign, options)
-    except (HilConfigError, HilError) as exc:
+    except HilError as exc:  # configuration errors (HilConfigError) included
         pytest.fail(f"power-cut campaign of {metafunc.definition.nodeid}: {exc}", pytrace=False)
     states = loaded.states(options.cuts, options.depth)
     metafunc.parametrize("power_cut", [(token, s.id) for s in states], ids=[s.id for s in states], indirect=True)
@@ -182,6 +237,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session")
 def hil_campaign_runner(request: pytest.FixtureRequest) -> Iterator[CampaignRunner]:
     """One emulator for every cut this process runs (closed at the end of the session)."""
+    from .options import resolve_options
+    from .runner import CampaignRunner
+
     run = get_run(request.config)
     if run is None:
         pytest.skip("power-cut campaign: run pytest with --hil to enable")
@@ -200,6 +258,8 @@ def power_cut(request: pytest.FixtureRequest) -> PowerCut:
         if get_run(request.config) is None:
             pytest.skip("power-cut campaign: run pytest with --hil to enable (hardware-in-the-loop)")
         pytest.fail(f"`power_cut` needs @pytest.mark.{MARKER}(procedure=..., oracle=...) on the test", pytrace=False)
+    from .powercut import PowerCut
+
     token, cut_id = param
     session = _session(request.config)
     loaded, options = session.loaded[token]

@@ -25,7 +25,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable
 
-from .oracle import INVARIANTS
+from .oracle import INVARIANTS, invariant_order
 from .png import Canvas
 
 PREFIX = "hil_campaign_"
@@ -88,7 +88,7 @@ class Outcomes:
         else:
             return
         test = report.nodeid.split("[", 1)[0]
-        invariants = sorted({i for i in props.get("violations", "").split(",") if i}, key=lambda i: _inv_order((i, 0)))
+        invariants = sorted({i for i in props.get("violations", "").split(",") if i}, key=invariant_order)
         detail = props.get("detail", "")
         if outcome == ERROR and not detail:
             text = (getattr(report, "longreprtext", "") or "").strip().splitlines()
@@ -153,8 +153,7 @@ class Outcomes:
 
 
 def _inv_order(item: tuple[str, int]) -> tuple[int, str]:
-    name = item[0]
-    return (int(name[1:]) if name[1:].isdigit() else 99, name)
+    return invariant_order(item[0])
 
 
 def _load_timeline(cuts: Iterable[CutOutcome]) -> dict | None:

@@ -21,11 +21,11 @@ from ..protocols.target import Target, TargetDescription
 from ..update import UpdateClient
 from .campaign import LoadedCampaign
 from .errors import CampaignConfigError
-from .oracle import CutContext, Violation
+from .options import RETRY_POLICIES
+from .oracle import CutContext, Violation, invariant_order
 from .states import CutState
-from .trace import Device, quiet_console
+from .trace import Device, boot_state
 
-RETRY_POLICIES = ("classes", "all", "none")
 
 
 @dataclasses.dataclass
@@ -46,7 +46,7 @@ class CutResult:
 
     @property
     def invariants(self) -> list[str]:
-        return sorted({v.invariant for v in self.violations}, key=lambda i: int(i[1:]) if i[1:].isdigit() else 99)
+        return sorted({v.invariant for v in self.violations}, key=invariant_order)
 
 
 def require_campaign_backend(target: Target) -> None:
@@ -133,18 +133,15 @@ class CampaignRunner:
         image = loaded.image(state)
 
         def retry(dev: Device) -> None:
-            quiet_console(dev.console)
-            dev.target.boot_flash_state(image)
-            oracle.wait_booted(dev)
+            boot_state(dev, image, oracle.wait_booted)
             loaded.campaign.retry(dev)
 
         ctx = CutContext(state, image, loaded, loaded.marks_before(state), retry=retry,
                          retry_policy=self._policy(loaded.key))
-        quiet_console(device.console)
         mark = device.console.mark
         started = time.monotonic()
         try:
-            device.target.boot_flash_state(image)
+            mark = boot_state(device, image)  # the oracle observes the boot itself
             violations = oracle.check(device, ctx)
             error = None
         except HilError as exc:

@@ -67,10 +67,6 @@ class Op:
     end_store: int
     patches: tuple[Patch, ...]
 
-    @property
-    def changes(self) -> bool:
-        return bool(self.patches)
-
 
 @dataclasses.dataclass(frozen=True)
 class CutState:

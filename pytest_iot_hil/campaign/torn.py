@@ -1,8 +1,9 @@
 """Torn states: power lost *during* a program or an erase.
 
 A cut between operations is what MCUboot's simulator models; real NOR flash
-also leaves half-done operations behind (ota-reference.md §1: mcuboot #1966,
-#2108; PR #34: an interrupted program reads back mixed bits). For one op:
+also leaves half-done operations behind (see the MCUboot issues
+mcu-tools/mcuboot#1966 and #2108: an interrupted program can read back with
+some bits programmed and others not). For one op:
 
 * program ``torn``      - the first store(s) of the unit done, the rest not
                            (for the demo's 8-byte unit: first word written, second erased);

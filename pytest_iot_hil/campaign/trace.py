@@ -6,7 +6,8 @@ target whose flash regions are all watched, and every store is recorded in
 order, together with named *marks* the procedure sets (e.g. "confirm_acked").
 The flash at a cut before store k is then the initial image plus the first k
 stores: the emulated execution up to that store is the same whether or not
-power is cut there (emulator-facts.md §7), so no cut ever re-runs the update.
+power is cut there (QEMU runs the guest deterministically up to that store,
+and a power cut only stops it), so no cut ever re-runs the update.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from __future__ import annotations
 import dataclasses
 import time
 from typing import Callable, Sequence
-
-import pexpect
 
 from ..backends.qemu.flashwatch import FlashWrite
 from ..console import Console
@@ -60,9 +59,6 @@ class Trace:
     marks: tuple[Mark, ...]
     seconds: float = 0.0
 
-    def mark(self, name: str) -> Mark | None:
-        return next((m for m in self.marks if m.name == name), None)
-
 
 def watched_regions(description: TargetDescription) -> list[MemoryRegion]:
     """The target's named regions, plus any part of its flash they leave out (named ``flash``).
@@ -95,7 +91,7 @@ def _settle(watch, quiet: float = 0.1, limit: float = 3.0) -> None:
     """Keep watching until flash has been quiet for ``quiet`` seconds.
 
     The procedure returns when the device *said* it was done; a device that
-    answers before it writes (ota-reference B13) is still writing then, and
+    answers before it writes (like the buggy variant B13) is still writing then, and
     those stores belong to the trace too.
     """
     deadline = time.monotonic() + limit
@@ -141,6 +137,7 @@ def record_trace(device: Device, procedure: Procedure) -> Trace:
             try:
                 procedure(device)
                 _settle(watch)
+                check_watching(watch, target)
             finally:
                 device._on_mark = lambda name: None
     except TraceError:
@@ -153,6 +150,54 @@ def record_trace(device: Device, procedure: Procedure) -> Trace:
     writes = tuple(watch.writes)
     check_consistent(initial, flash.start, writes)
     return Trace(flash.start, initial, writes, tuple(marks), time.monotonic() - started)
+
+
+def _watch_active(watch) -> bool:
+    active = getattr(watch, "active", None)
+    if active is None:  # a watch without the flag: its service thread tells
+        thread = getattr(watch, "_thread", None)
+        active = thread is not None and thread.is_alive()
+    return bool(active)
+
+
+def check_watching(watch, target: Target) -> None:
+    """Raise :class:`TraceError` if the watch stopped trapping stores before the procedure ended.
+
+    The trace would then miss stores silently and every state computed from it
+    would be wrong: the procedure cut or cycled the target's power (which ends
+    the watch), or the watch itself failed.
+    """
+    error = getattr(watch, "error", None)
+    cut_at = getattr(watch, "cut_at", None)
+    if error is None and cut_at is None and target.powered and _watch_active(watch):
+        return
+    if error is not None:
+        why = f"the flash watch failed: {type(error).__name__}: {error}"
+    elif cut_at is not None:
+        why = f"the watch cut power before store #{cut_at}"
+    elif not target.powered:
+        why = "the target was powered off during the procedure"
+    else:
+        why = "the flash watch stopped (was the target power-cycled during the procedure?)"
+    raise TraceError(
+        f"{why}; stores after that were not traced ({watch.hits} were), so the cut states would be wrong. "
+        "The procedure must not cut or cycle power: let the device reset itself, or use target.reset()"
+    )
+
+
+def boot_state(device: Device, image: bytes, wait_booted: Callable[[Device], object] | None = None) -> int:
+    """Power the device on from flash ``image`` (the console emptied first); then ``wait_booted(device)``.
+
+    The console is emptied so that what is expected next comes from this boot,
+    not from the one before (its app may have printed late). Returns the
+    console's mark from right before the power-on (for ``transcript_since``).
+    """
+    device.console.discard_pending()
+    mark = device.console.mark
+    device.target.boot_flash_state(image)
+    if wait_booted is not None:
+        wait_booted(device)
+    return mark
 
 
 def record_recovery_boot(device: Device, image: bytes, wait_booted: Callable[[Device], object]) -> tuple[FlashWrite, ...]:
@@ -168,38 +213,19 @@ def record_recovery_boot(device: Device, image: bytes, wait_booted: Callable[[De
     """
     target = device.target
     flash = target.description.flash
-    quiet_console(device.console)
-    target.boot_flash_state(image)
-    wait_booted(device)
+    boot_state(device, image, wait_booted)
     after = target.read_memory(flash.start, flash.size)
     if after == image:
         return ()
     for start, end in _diff_runs(image, after):
         target.write_memory(flash.start + start, image[start:end])
-    quiet_console(device.console)
+    device.console.discard_pending()
     with target.watch_flash_writes(watched_regions(target.description)) as watch:
         target.reset()
         wait_booted(device)
     writes = tuple(watch.writes)
     check_consistent(image, flash.start, writes)
     return writes
-
-
-def quiet_console(console: Console) -> None:
-    """Drop what the console already received, without waiting for more.
-
-    Called right before a boot, so that what is expected next comes from that
-    boot and not from the one before (its app may have printed late).
-    """
-    while True:
-        try:
-            console.read_nonblocking(4096, timeout=0)
-        except pexpect.TIMEOUT:
-            break
-        except pexpect.EOF:
-            break
-    console.buffer = ""
-    console.before = ""
 
 
 def _diff_runs(a: bytes, b: bytes, chunk: int = 256) -> list[tuple[int, int]]:

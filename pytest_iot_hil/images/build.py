@@ -1,7 +1,7 @@
 """Building images with imgtool, exactly as ``firmware_fixtures/Makefile`` does.
 
-The project rule (ota-reference §6) is to let imgtool write the format; we
-only choose its arguments.  imgtool runs as a CLI under the current
+The project's rule is to let imgtool write the format (never hand-craft
+headers or TLVs); we only choose its arguments.  imgtool runs as a CLI under the current
 interpreter (``python -m imgtool.main``) so the imgtool installed next to this
 package is used, whatever ``imgtool`` on ``PATH`` points at, and its errors
 come back as text we can quote.

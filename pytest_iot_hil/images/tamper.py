@@ -1,4 +1,4 @@
-"""Bad variants of any good image, for the attack tests of ota-reference §3.
+"""Bad variants of any good image, for the attack tests (tampered, truncated, mixed or misplaced images).
 
 Every helper takes the bytes of a well-formed image and returns new bytes; the
 input is never changed.  Byte-level helpers (``flip_byte``, ``truncate``,
@@ -121,7 +121,7 @@ def wrong_slot(image: bytes, *, slot_bases: dict[str, int] = DEMO_SLOT_BASES, sl
 
     Header, hash and counter are all valid, but the code is still linked for
     the original slot: the bootloader must catch it by its vector table, not
-    by the header (ota-reference §3 "Wrong slot").
+    by the header (whose load address matches the slot the image is put in).
     """
     info = read_image(image)
     if info.security_counter is None:

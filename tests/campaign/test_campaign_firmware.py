@@ -8,7 +8,7 @@
   state, ~3,500 cuts); ``benchmarks/bench_campaign.py`` times it.
 * Each deliberately buggy variant found under
   ``firmware_fixtures/build/buggy/<ID>/`` (``factory-v1.bin`` and
-  ``app-v2-slotB.signed.bin``, ota-reference.md §5) must be flagged on
+  ``app-v2-slotB.signed.bin``, each described in ``build/buggy/MANIFEST.json``) must be flagged on
   ``boundaries`` with one of the invariants that catches it.
 
 The variants run the procedure of ``build/buggy/MANIFEST.json`` (install,
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.needs_qemu
 
 BUGGY = demo_firmware_dir() / "buggy"
 
-#: Invariants that may flag each variant: ota-reference.md §5 "caught by",
+#: Invariants that may flag each variant: those that catch its bug by design,
 #: plus what the demo bootloader shows where it degrades differently (the
 #: build's MANIFEST.json "expected_invariants" are added when present):
 #: B4 - the only metadata sector is erased before every record, so cut states

@@ -8,8 +8,8 @@ from campaign_demo_trace import JOURNAL, SLOT_A, SLOT_B, build_demo_campaign
 from pytest_iot_hil.bootstate.bootline import parse_boot_line
 from pytest_iot_hil.bootstate.journal import encode_record
 from pytest_iot_hil.campaign.demo_oracle import DemoObservation
-from pytest_iot_hil.campaign.demo_update import header_version, image_extent, security_counter
 from pytest_iot_hil.campaign.oracle import CutContext
+from pytest_iot_hil.images import peek_image
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +54,9 @@ def after_activate(loaded):
 
 
 def test_image_helpers(loaded):
-    assert header_version(loaded.v2) == "2.0.0"
-    assert image_extent(loaded.v2 + b"\xff" * 100) == len(loaded.v2)
-    assert security_counter(loaded.v2) == 2 and security_counter(b"\xff" * 64) is None
+    assert peek_image(loaded.v2).version == "2.0.0"
+    assert peek_image(loaded.v2 + b"\xff" * 100).extent == len(loaded.v2)
+    assert peek_image(loaded.v2).security_counter == 2 and peek_image(b"\xff" * 64).security_counter is None
 
 
 def test_the_end_state_booting_v2_confirmed_is_fine(loaded):
