@@ -16,7 +16,7 @@ import statistics
 import time
 
 from pytest_iot_hil.backends.qemu.target import QemuTarget
-from pytest_iot_hil.console import Console
+from pytest_iot_hil.console import console_for
 from pytest_iot_hil.firmware import FirmwareImage
 from pytest_iot_hil.images.build import sign_bytes
 from pytest_iot_hil.images.mcuboot import read_image
@@ -30,8 +30,7 @@ class Device:
         self.description = builtin_targets()["qemu-mps2-an385"]
         self.target = QemuTarget(self.description)
         self.target.start(FirmwareImage.load(self.description.firmware))
-        self.console = Console(self.target.console_port(), timeout=60)
-        self.target.on_console_reconnect(lambda: self.console.reattach(self.target.console_port()))
+        self.console = console_for(self.target, timeout=60)
         self.ota = DemoUpdateClient(self.console, reply_timeout=10)
         self.ota.wait_for_boot()
 

@@ -79,6 +79,7 @@ class Console(SpawnBase):
         self._taps: list[Callable[[bytes], None]] = []
         #: Called after every send; a backend may need a nudge to deliver input.
         self.after_send: Callable[[], None] | None = None
+        self._on_close: Callable[[], None] | None = None
         self._log_file: BinaryIO | None = open(log_path, "ab") if log_path else None
         self.log_path = log_path
 
@@ -89,6 +90,9 @@ class Console(SpawnBase):
         self.flag_eof = False
 
     def close(self) -> None:
+        on_close, self._on_close = self._on_close, None
+        if on_close is not None:
+            on_close()
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
@@ -206,7 +210,8 @@ class Console(SpawnBase):
 
     # -- better failures -------------------------------------------------------
     def tail(self, lines: int = TAIL_LINES) -> str:
-        text = self._transcript.decode("utf-8", errors="replace")
+        # Only the end matters: a long-lived console may hold megabytes.
+        text = bytes(self._transcript[-256 * lines :]).decode("utf-8", errors="replace")
         return "\n".join(_printable(line) for line in text.splitlines()[-lines:])
 
     def _explain(self, patterns: Any, timeout: float | None, started: float) -> str:
@@ -248,3 +253,23 @@ def open_console(url: str, *, baudrate: int = 115200, **kwargs: Any) -> Console:
         raise ConsoleError(f"cannot open console {url!r}: {exc}") from None
     kwargs.setdefault("name", url)
     return Console(port, **kwargs)
+
+
+def console_for(target: Any, **kwargs: Any) -> Console:
+    """A console on ``target``'s UART that follows it across power cycles.
+
+    The target owns the port; the console re-attaches whenever the target
+    re-makes the link, and nudges the backend after each send (see
+    ``Target.after_console_send``). Call :meth:`Console.close` when done: it
+    also stops following the target.
+    """
+    kwargs.setdefault("name", f"{target.name} console")
+    con = Console(target.console_port(), **kwargs)
+    con.after_send = target.after_console_send
+
+    def reattach() -> None:
+        con.reattach(target.console_port() if target.powered else None)
+
+    target.on_console_reconnect(reattach)
+    con._on_close = lambda: target.remove_console_listener(reattach)
+    return con

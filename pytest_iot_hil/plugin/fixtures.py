@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Iterator
 
 import pytest
@@ -16,6 +17,9 @@ if TYPE_CHECKING:
     from ..update import Progress, UpdateClient
 from .reporting import TRANSCRIPTS_KEY
 from .run import HilRun, get_run
+
+#: How many tests each live target served (weak: a target lives for its scope).
+_SERVED_KEY = pytest.StashKey[weakref.WeakKeyDictionary]()
 
 _SKIP_REASON = "hardware-in-the-loop test: run pytest with --hil (or set hil = true / PYTEST_HIL=1) to enable"
 
@@ -48,7 +52,6 @@ def hil_booted_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     target = run.make_target(run.options.log_dir)
     try:
         target.start(run.firmware)
-        target.tests_served = 0  # type: ignore[attr-defined]
         yield target
     finally:
         target.close()
@@ -67,7 +70,8 @@ def hil_target(request: pytest.FixtureRequest, hil_booted_target: Target) -> Tar
     """The target under test, freshly booted (or reset, when it is shared)."""
     run = _run(request)
     target = hil_booted_target
-    served = getattr(target, "tests_served", 0)
+    served_counts = request.config.stash.setdefault(_SERVED_KEY, weakref.WeakKeyDictionary())
+    served = served_counts.get(target, 0)
     if served:
         if not target.powered:
             target.power_on()
@@ -75,7 +79,7 @@ def hil_target(request: pytest.FixtureRequest, hil_booted_target: Target) -> Tar
             # Output the previous test left unread belongs to it, not to this one.
             _discard_unread(target)
             target.reset()
-    target.tests_served = served + 1  # type: ignore[attr-defined]
+    served_counts[target] = served + 1
     for prop in run.properties() + sorted(target.properties().items()):
         if prop not in request.node.user_properties:
             request.node.user_properties.append(prop)
@@ -85,28 +89,15 @@ def hil_target(request: pytest.FixtureRequest, hil_booted_target: Target) -> Tar
 @pytest.fixture
 def console(request: pytest.FixtureRequest, hil_target: Target) -> Iterator[Console]:
     """The target's UART console with pexpect's API; its transcript goes to the report."""
-    from ..console import Console
+    from ..console import console_for
 
     run = _run(request)
     log_path = run.log_path_for(request.node.nodeid)
     log_path.unlink(missing_ok=True)
-    con = Console(
-        hil_target.console_port(),
-        name=f"{hil_target.name} console",
-        timeout=run.options.timeout,
-        log_path=log_path,
-    )
-
-    con.after_send = hil_target.after_console_send
-
-    def reattach() -> None:
-        con.reattach(hil_target.console_port() if hil_target.powered else None)
-
-    hil_target.on_console_reconnect(reattach)
+    con = console_for(hil_target, timeout=run.options.timeout, log_path=log_path)
     try:
         yield con
     finally:
-        hil_target.remove_console_listener(reattach)
         if run.options.scope != "function" and hil_target.powered:
             con.discard_pending()  # into this test's transcript, not the next one's
         con.close()

@@ -64,6 +64,9 @@ def read(config: pytest.Config) -> HilOptions:
 
     root = config.rootpath
     opt = config.option
+    if not hasattr(opt, "hil"):
+        # The core plugin is disabled (-p no:iot_hil): so is everything built on it.
+        return HilOptions(False, None, None, None, root / "hil-logs", "function", 10.0)
 
     enabled = opt.hil
     if enabled is None and os.environ.get("PYTEST_HIL", "").strip():

@@ -7,7 +7,7 @@ from pathlib import Path
 from ..errors import FirmwareError
 from ..inventory import demo_firmware_dir
 
-SLOT_BASES = {"A": 0x10000, "B": 0x88000}
+from ..images.build import DEMO_SLOT_BASES as SLOT_BASES
 
 
 def demo_image(name: str, slot: str) -> Path:

@@ -25,7 +25,6 @@ from .client import TransferResult, UpdateClient, UpdateError, image_bytes
 BEGIN, DATA, QUERY, FINISH, ACTIVATE = 1, 2, 3, 4, 5
 _STEP = {BEGIN: "BEGIN", DATA: "DATA", QUERY: "QUERY", FINISH: "FINISH", ACTIVATE: "ACTIVATE"}
 CHUNK = 512  # the device's maximum payload; a multiple of the 8-byte program unit
-SECTOR = 4096
 
 _REPLY = re.compile(r"OTA (ACK|NACK) (\d+)([^\r\n]*)\r?\n")
 # Codes worth a resend of the same frame: the frame was damaged on the way.

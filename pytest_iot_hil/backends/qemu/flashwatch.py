@@ -15,32 +15,17 @@ re-measured here):
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import threading
 from typing import Callable, Sequence
 
 from ...errors import TargetError
+from ...protocols.flash import FlashWrite
 from ...protocols.target import MemoryRegion
 from .gdbstub import GdbTimeout
 
 GRANULE = 0x1000
 _WATCH = re.compile(rb"watch:([0-9a-fA-F]+)")
-
-
-@dataclasses.dataclass(frozen=True)
-class FlashWrite:
-    """One store into flash: the bytes at ``address`` before and after it."""
-
-    index: int
-    address: int
-    old: bytes
-    new: bytes
-    region: str
-
-    @property
-    def size(self) -> int:
-        return len(self.new)
 
 
 #: Called before write ``index`` lands in ``region`` (sector at ``sector``);

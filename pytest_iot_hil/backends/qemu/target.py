@@ -14,13 +14,14 @@ How a target is run (QEMU 7.2, hw/arm/mps2.c; timings measured here):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import shutil
 import socket
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import serial
 
@@ -153,7 +154,6 @@ class QemuTarget(Target):
         scratch = description.options.get("scratch_ram", _SCRATCH_RAM.get(self._machine))
         self._scratch_ram: int | None = int(scratch) if scratch is not None else None
         self._scratch = make_scratch_dir(f"qemu-{description.name}")
-        self._log_dir = log_dir
         self._proc: ManagedProcess | None = None
         self._gdb: GdbRemote | None = None
         self._qmp: Qmp | None = None
@@ -399,32 +399,20 @@ class QemuTarget(Target):
         self.start(firmware)
 
     # -- memory ------------------------------------------------------------
-    def _paused(self):
-        lock = self._gdb_lock
-        target = self
-
-        class _Pause:
-            def __enter__(inner) -> GdbRemote:
-                lock.acquire()
-                try:
-                    inner.gdb = target._require_running()
-                    inner.was_running = inner.gdb.running
-                    # If a watchpoint hit wins the race with this halt, the
-                    # store re-executes and traps again after we continue.
-                    inner.gdb.halt()
-                except BaseException:
-                    lock.release()
-                    raise
-                return inner.gdb
-
-            def __exit__(inner, *exc: object) -> None:
-                try:
-                    if inner.was_running and target._gdb is inner.gdb:
-                        inner.gdb.cont()
-                finally:
-                    lock.release()
-
-        return _Pause()
+    @contextlib.contextmanager
+    def _paused(self) -> Iterator[GdbRemote]:
+        """The gdbstub, with the core halted (and resumed after, if it ran)."""
+        with self._gdb_lock:
+            gdb = self._require_running()
+            was_running = gdb.running
+            # If a watchpoint hit wins the race with this halt, the store
+            # re-executes and traps again after we continue.
+            gdb.halt()
+            try:
+                yield gdb
+            finally:
+                if was_running and self._gdb is gdb:
+                    gdb.cont()
 
     def read_memory(self, address: int, size: int) -> bytes:
         if self._proc is None and self._saved_flash is not None:
