@@ -19,7 +19,7 @@ import zlib
 from pathlib import Path
 from typing import Iterator
 
-from ..backends.qemu.flashwatch import FlashWrite
+from ..protocols.flash import FlashWrite
 from .trace import Mark, Trace
 
 FORMAT = 1

@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Sequence
 
-from ..backends.qemu.flashwatch import FlashWrite
+from ..protocols.flash import FlashWrite
 from ..errors import HilError
 from ..protocols.target import TargetDescription
 from .cache import TraceCache

@@ -22,7 +22,7 @@ import dataclasses
 import hashlib
 from typing import Iterable, Sequence
 
-from ..backends.qemu.flashwatch import FlashWrite
+from ..protocols.flash import FlashWrite
 from . import torn
 
 PROGRAM, ERASE, NOOP, END = "program", "erase", "noop", "end"

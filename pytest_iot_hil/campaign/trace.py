@@ -16,7 +16,7 @@ import dataclasses
 import time
 from typing import Callable, Sequence
 
-from ..backends.qemu.flashwatch import FlashWrite
+from ..protocols.flash import FlashWrite
 from ..console import Console
 from ..protocols.target import MemoryRegion, Target, TargetDescription
 from ..update import UpdateClient

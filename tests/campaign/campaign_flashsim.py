@@ -10,7 +10,7 @@ changed nothing.
 
 from __future__ import annotations
 
-from pytest_iot_hil.backends.qemu.flashwatch import FlashWrite
+from pytest_iot_hil.protocols.flash import FlashWrite
 from pytest_iot_hil.protocols.target import MemoryRegion
 
 SECTOR = 0x1000
