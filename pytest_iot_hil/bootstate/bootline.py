@@ -51,6 +51,8 @@ _INFO_BODY = (
 BOOT_LINE_PATTERN = _BOOT_BODY + r"\r?\n"
 #: The same for the reply to ``info``.
 INFO_LINE_PATTERN = _INFO_BODY + r"\r?\n"
+#: The demo app's banner after the BOOT line, e.g. ``app v2.0.0 slot=B``.
+BANNER_PATTERN = r"app v(?P<version>\d+\.\d+\.\d+\S*) slot=(?P<slot>[AB])\r?\n"
 
 _BOOT_RE = re.compile(_BOOT_BODY)
 _INFO_RE = re.compile(_INFO_BODY)

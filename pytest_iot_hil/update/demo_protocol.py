@@ -169,10 +169,10 @@ class DemoUpdateClient(UpdateClient):
     # -- boots ------------------------------------------------------------------
     def wait_for_boot(self, timeout: float = 10.0, *, app: bool = True):
         """Wait for the bootloader's next BOOT line (and the app's banner); return it parsed."""
-        from ..bootstate.bootline import BOOT_LINE_PATTERN, parse_boot_line
+        from ..bootstate.bootline import BANNER_PATTERN, BOOT_LINE_PATTERN, parse_boot_line
 
         self.console.expect(BOOT_LINE_PATTERN, timeout=timeout)
         line = parse_boot_line(self.console.after)
         if app and line.slot is not None:
-            self.console.expect(r"app v\S+ slot=[AB]", timeout=timeout)
+            self.console.expect(BANNER_PATTERN, timeout=timeout)
         return line

@@ -94,10 +94,14 @@ class FlashWatch:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def stop_watching(self) -> None:
+        """Stop trapping (the target lost power); :meth:`close` still tidies up."""
+        self._stop.set()
+
     @property
     def active(self) -> bool:
         """Whether stores are still being trapped (False after a cut, a power-off or close())."""
-        return self._thread is not None and self._thread.is_alive()
+        return self._thread is not None and self._thread.is_alive() and not self._stop.is_set()
 
     def close(self) -> None:
         self._stop.set()

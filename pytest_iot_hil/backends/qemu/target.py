@@ -322,6 +322,10 @@ class QemuTarget(Target):
             self._power_off_locked()
 
     def _power_off_locked(self) -> None:
+        if self._active_watch is not None:
+            # Its watchpoints die with this QEMU: a later power-on must not
+            # look like a watch that is still trapping stores.
+            self._active_watch.stop_watching()
         if self._proc is None:
             return
         flash = self.description.flash
