@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Callable, Hashable, Iterator
 
-from ..console import Console
+from ..console import Console, console_for
 from ..errors import HilError
 from ..firmware import FirmwareImage
 from ..protocols.target import Target, TargetDescription
@@ -86,12 +86,7 @@ def open_device(
     try:
         require_campaign_backend(target)
         target.start(firmware)
-        console = Console(target.console_port(), name=f"{target.name} console", timeout=timeout, log_path=log_path)
-
-        def reattach() -> None:
-            console.reattach(target.console_port() if target.powered else None)
-
-        target.on_console_reconnect(reattach)
+        console = console_for(target, timeout=timeout, log_path=log_path)
         yield Device(target, console, make_ota(target, console))
     finally:
         if console is not None:
