@@ -28,7 +28,6 @@ class PowerCut:
         self.options = options
         self._runner = runner
         self._run = run
-        self._timeline = timeline
         self.result: CutResult | None = None
         first = loaded.first_cut_of(state)
         self._props = dict(cut=state.id, op=state.op, first_op=first.op, kind=state.kind, variant=state.variant,

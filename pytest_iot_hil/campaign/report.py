@@ -170,7 +170,6 @@ def _load_timeline(cuts: Iterable[CutOutcome]) -> dict | None:
 class Picture:
     canvas: Canvas
     regions: list[tuple[str, int]]  # (name, y of its band)
-    column_width: int
     cuts_per_column: int
     marks: list[tuple[str, int]]  # (name, x)
     ticks: list[tuple[str, int]]  # (label, x) along the timeline
@@ -243,7 +242,7 @@ def render_timeline(timeline: dict, cuts: dict[str, CutOutcome]) -> Picture:
                     continue
                 ticks.pop()  # the last cut's label wins over its close neighbour
             ticks.append((f"op {first[i].op}", x))
-    return Picture(canvas, [(name, TOP + i * band) for i, name in enumerate(regions)], cw, per_col, marks, ticks, hot)
+    return Picture(canvas, [(name, TOP + i * band) for i, name in enumerate(regions)], per_col, marks, ticks, hot)
 
 
 _HTML_HEAD = """<!doctype html>

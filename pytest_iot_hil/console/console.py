@@ -199,15 +199,6 @@ class Console(SpawnBase):
         self.before = ""
         return self.transcript_since(before)
 
-    def drain(self, quiet: float = 0.05) -> str:
-        """Read and discard input until the line is quiet for ``quiet`` seconds."""
-        chunks = []
-        while True:
-            try:
-                chunks.append(self.read_nonblocking(4096, timeout=quiet))
-            except pexpect.TIMEOUT:
-                return "".join(chunks)
-
     # -- better failures -------------------------------------------------------
     def tail(self, lines: int = TAIL_LINES) -> str:
         # Only the end matters: a long-lived console may hold megabytes.

@@ -109,7 +109,8 @@ class DemoUpdateClient(UpdateClient):
         data = image_bytes(image)
         started = time.monotonic()
         retries_before = self.retries
-        self.console.drain()
+        # Output left from before is dropped; replies are matched by seq anyway.
+        self.console.discard_pending()
         begun = self.begin(data)
         start = 0
         if resume and int(begun.get("next", "0")) > 0:
