@@ -15,7 +15,6 @@ How a target is run (QEMU 7.2, hw/arm/mps2.c; timings measured here):
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import re
 import shutil
 import socket
@@ -94,24 +93,30 @@ def validate(description: TargetDescription) -> None:
     find_qemu(description)
 
 
-_runs_cache: dict[tuple[bytes, int], list[tuple[int, bytes]]] = {}
-
-
 def _non_erased_runs(data: bytes, erased: int) -> list[tuple[int, bytes]]:
-    """(offset, bytes) of the non-erased data, allowing short erased runs inside.
+    """(offset, bytes) of the non-erased data, allowing erased runs shorter than _MIN_GAP inside.
 
-    The same firmware image is written at every boot, so the plan is cached
-    (keyed by a digest: images differ in content, not in object identity).
+    Searching for the few long erased gaps and taking what lies between is
+    ~7x faster than matching the data itself (~1.6 ms per MiB): campaigns plan
+    a new flash state at every cut, so no cache would ever hit.
     """
-    key = (hashlib.blake2b(data, digest_size=16).digest(), erased)
-    runs = _runs_cache.get(key)
-    if runs is None:
-        e = re.escape(bytes([erased]))
-        pattern = re.compile(b"[^%s](?:[^%s]|%s{1,%d}(?=[^%s]))*" % (e, e, e, _MIN_GAP - 1, e), re.DOTALL)
-        runs = [(m.start(), m.group()) for m in pattern.finditer(data)]
-        if len(_runs_cache) > 64:
-            _runs_cache.clear()
-        _runs_cache[key] = runs
+    e = bytes([erased])
+    gap = re.compile(re.escape(e) + b"{%d,}" % _MIN_GAP)
+    runs: list[tuple[int, bytes]] = []
+
+    def keep(start: int, end: int) -> None:
+        chunk = data[start:end]
+        stripped = chunk.lstrip(e)
+        start += len(chunk) - len(stripped)
+        stripped = stripped.rstrip(e)
+        if stripped:
+            runs.append((start, stripped))
+
+    pos = 0
+    for match in gap.finditer(data):
+        keep(pos, match.start())
+        pos = match.end()
+    keep(pos, len(data))
     return runs
 
 
