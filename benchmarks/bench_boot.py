@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from baseline import bare_boot  # benchmarks/baseline.py
-from pytest_iot_hil.inventory import builtin_targets
+from pytest_iot_hil.devices.demo.layout import builtin_target
 
 
 TEST_FILE = textwrap.dedent(
@@ -60,7 +60,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
-    elf = builtin_targets()["qemu-mps2-an385"].firmware
+    elf = builtin_target().firmware
     bare_boot(elf)  # warm the page cache for both sides
     # Interleave the two measurements so background load hits both alike.
     bare, ours = [], []

@@ -29,12 +29,13 @@ import time
 from pathlib import Path
 
 from baseline import bare_boot  # benchmarks/baseline.py
-from pytest_iot_hil.campaign import Campaign, DemoOracle, DemoUpdate, load_campaign, open_device, parse_selection
+from pytest_iot_hil.campaign import Campaign, load_campaign, open_device, parse_selection
+from pytest_iot_hil.devices.demo import DemoOracle, DemoUpdate
 from pytest_iot_hil.campaign.cache import TraceCache
 from pytest_iot_hil.campaign.runner import CampaignRunner
 from pytest_iot_hil.campaign.trace import boot_state, watched_regions
 from pytest_iot_hil.firmware import FirmwareImage
-from pytest_iot_hil.inventory import DEFAULT_TARGET, builtin_targets
+from pytest_iot_hil.devices.demo.layout import builtin_target
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -92,7 +93,7 @@ def main() -> None:
     parser.add_argument("--skip-exhaustive", action="store_true")
     args = parser.parse_args()
 
-    description = builtin_targets()[DEFAULT_TARGET]
+    description = builtin_target()
     firmware = FirmwareImage.load(description.firmware)
     campaign = Campaign(procedure=DemoUpdate(), oracle=DemoOracle())
 

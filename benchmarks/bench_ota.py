@@ -20,19 +20,21 @@ from pytest_iot_hil.console import console_for
 from pytest_iot_hil.firmware import FirmwareImage
 from pytest_iot_hil.images.build import sign_bytes
 from pytest_iot_hil.images.mcuboot import read_image
-from pytest_iot_hil.inventory import builtin_targets
-from pytest_iot_hil.update import DemoUpdateClient
-from pytest_iot_hil.update.demo_images import demo_image
+from pytest_iot_hil.devices.demo.layout import HEADER_SIZE, SLOT_BASES, SLOT_SIZE, builtin_target
+from pytest_iot_hil.devices.demo.boot import DemoBootObserver
+from pytest_iot_hil.devices.demo.client import DemoUpdateClient
+from pytest_iot_hil.devices.demo.images import demo_image
 
 
 class Device:
     def __init__(self) -> None:
-        self.description = builtin_targets()["qemu-mps2-an385"]
+        self.description = builtin_target()
         self.target = QemuTarget(self.description)
         self.target.start(FirmwareImage.load(self.description.firmware))
         self.console = console_for(self.target, timeout=60)
         self.ota = DemoUpdateClient(self.console, reply_timeout=10)
-        self.ota.wait_for_boot()
+        self.boot = DemoBootObserver(self.console, timeout=60)
+        self.boot.wait_for_boot()
 
     def close(self) -> None:
         self.target.close()
@@ -64,7 +66,7 @@ def full_cycle(image: bytes) -> float:
     try:
         started = time.perf_counter()
         device.ota.install(image)
-        boot = device.ota.wait_for_boot()
+        boot = device.boot.wait_for_boot()
         assert boot.version == "2.0.0", boot
         device.ota.confirm()
         return time.perf_counter() - started
@@ -76,7 +78,7 @@ def main() -> None:
     v2 = demo_image("v2", slot="B").read_bytes()
     info = read_image(v2)
     big = sign_bytes(info.payload + bytes(128 * 1024 - len(info.payload) - 0x400), version="2.0.0",
-                     security_counter=2, slot_base=0x88000)
+                     security_counter=2, slot_base=SLOT_BASES["B"], slot_size=SLOT_SIZE, header_size=HEADER_SIZE)
     device = Device()
     try:
         raw = statistics.median(raw_console_rate(device) for _ in range(3))

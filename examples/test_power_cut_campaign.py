@@ -30,8 +30,7 @@ your device (``def my_update(device): device.ota.install(...); ...``) and
 
 import pytest
 
-from pytest_iot_hil.campaign import DemoOracle, DemoUpdate
-from pytest_iot_hil.update.demo_images import demo_image
+from pytest_iot_hil.devices.demo import DemoOracle, DemoUpdate, demo_image
 
 # The update under test: install v2 into slot B, wait for its trial boot, confirm it.
 NEW_IMAGE = demo_image("v2", slot="B")

@@ -10,35 +10,35 @@ Run with:  pytest --hil examples
 import pytest
 
 from pytest_iot_hil.power import after_update_bytes, at_flash_write, on_console
-from pytest_iot_hil.update.demo_images import demo_image
+from pytest_iot_hil.devices.demo import demo_image
 
 
 @pytest.mark.hil
-def test_power_loss_halfway_through_the_transfer(ota, power):
-    ota.wait_for_boot()
+def test_power_loss_halfway_through_the_transfer(ota, boot, power):
+    boot.wait_for_boot()
     image = demo_image("v2", slot="B")
     with power.cut_at(after_update_bytes(image.stat().st_size // 2)):
         ota.install(image)
     power.on()
-    assert ota.wait_for_boot().version == "1.0.0"   # still the old, confirmed image
+    assert boot.wait_for_boot().version == "1.0.0"   # still the old, confirmed image
     ota.install(image)                               # and the update can simply be retried
-    assert ota.wait_for_boot().version == "2.0.0"
+    assert boot.wait_for_boot().version == "2.0.0"
 
 
 @pytest.mark.hil
-def test_power_loss_when_the_device_prints_something(ota, power):
-    ota.wait_for_boot()
+def test_power_loss_when_the_device_prints_something(ota, boot, power):
+    boot.wait_for_boot()
     with power.cut_at(on_console(r"OTA ACK \d+ slot=B version=2.0.0")):   # FINISH acknowledged
         ota.install(demo_image("v2", slot="B"))
     power.on()
-    assert ota.wait_for_boot().version == "1.0.0"   # not yet activated: v1 stays
+    assert boot.wait_for_boot().version == "1.0.0"   # not yet activated: v1 stays
 
 
 @pytest.mark.hil(target="qemu")                     # exact cuts need an emulator
-def test_power_loss_in_the_middle_of_a_journal_record(ota, power):
-    ota.wait_for_boot()
+def test_power_loss_in_the_middle_of_a_journal_record(ota, boot, power):
+    boot.wait_for_boot()
     with power.cut_at(at_flash_write(3, region="journal")):   # a torn record
         ota.install(demo_image("v2", slot="B"))
     power.on()
-    boot = ota.wait_for_boot()
-    assert (boot.version, boot.state) == ("1.0.0", "CONFIRMED")
+    seen = boot.wait_for_boot()
+    assert (seen.version, seen.state) == ("1.0.0", "CONFIRMED")

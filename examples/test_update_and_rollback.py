@@ -11,43 +11,43 @@ import pytest
 
 from pytest_iot_hil import assert_boot_attempts, assert_rolled_back, assert_running
 from pytest_iot_hil.update import UpdateError
-from pytest_iot_hil.update.demo_images import demo_image
+from pytest_iot_hil.devices.demo import demo_image
 
 
 @pytest.mark.hil
-def test_update_to_v2_and_confirm(ota, console, power):
-    ota.wait_for_boot()                              # v1 runs from slot A
+def test_update_to_v2_and_confirm(ota, boot, console, power):
+    boot.wait_for_boot()                              # v1 runs from slot A
     ota.install(demo_image("v2", slot="B"))          # transfer, validate, activate, reboot
-    trial = ota.wait_for_boot()
+    trial = boot.wait_for_boot()
     assert trial.state == "PENDING"                  # on trial: not yet the fallback
     ota.confirm()                                    # the app says: I am healthy
     power.cycle()
-    ota.wait_for_boot()
+    boot.wait_for_boot()
     assert_running(console, version="2.0.0", slot="B", state="CONFIRMED")
 
 
 @pytest.mark.hil
-def test_crashing_update_rolls_back_after_three_attempts(ota, console):
-    ota.wait_for_boot()
+def test_crashing_update_rolls_back_after_three_attempts(ota, boot, console):
+    boot.wait_for_boot()
     ota.install(demo_image("v3-crash", slot="B"))   # HardFaults right after its banner
     for _ in range(4):                              # 3 attempts, then the fallback
-        ota.wait_for_boot(app=False)
+        boot.wait_for_boot(app=False)
     assert_boot_attempts(console, 3, version="3.0.0")
     assert_rolled_back(console, to="1.0.0", reason="TRIES_EXHAUSTED")
 
 
 @pytest.mark.hil
-def test_hanging_update_is_caught_by_the_watchdog(ota, console):
-    ota.wait_for_boot()
+def test_hanging_update_is_caught_by_the_watchdog(ota, boot, console):
+    boot.wait_for_boot()
     ota.install(demo_image("v4-hang", slot="B"))    # never feeds the watchdog
-    boots = [ota.wait_for_boot(timeout=15, app=False) for _ in range(4)]
+    boots = [boot.wait_for_boot(timeout=15, app=False) for _ in range(4)]
     assert [b.reset for b in boots[1:]] == ["WATCHDOG"] * 3
     assert_rolled_back(console, to="1.0.0", reason="TRIES_EXHAUSTED")
 
 
 @pytest.mark.hil
-def test_corrupt_image_is_refused(ota, hil_target):
-    ota.wait_for_boot()
+def test_corrupt_image_is_refused(ota, boot, hil_target):
+    boot.wait_for_boot()
     slot_a = hil_target.read_memory(0x10000, 0x1000)
     with pytest.raises(UpdateError) as refused:
         ota.install(demo_image("bad/payload-flip", slot="B"))
@@ -56,8 +56,8 @@ def test_corrupt_image_is_refused(ota, hil_target):
 
 
 @pytest.mark.hil
-def test_downgrade_is_refused(ota):
-    ota.wait_for_boot()
+def test_downgrade_is_refused(ota, boot):
+    boot.wait_for_boot()
     with pytest.raises(UpdateError) as refused:
         ota.install(demo_image("downgrade", slot="B"))  # SEC_CNT 0, below the floor of 1
     assert refused.value.code == "E_ROLLBACK"

@@ -2,15 +2,17 @@
 
 Layers (one folder each):
 
-* ``protocols/`` - what a target and a power switch can do;
-* ``backends/``  - QEMU implementing them (Renode and pyOCD boards to come);
+* ``protocols/`` - what a target, a power switch, a console's boot reports, an
+                   update client and an emulator's flash powers can do;
 * ``console/``   - the expect-style UART console;
-* ``power/``     - power drivers and power-cut triggers;
-* ``update/``    - update clients (the demo firmware's UART protocol);
+* ``backends/``  - ways of running a target: ``emulated.py`` (what every emulator
+                   shares), ``qemu/`` (Renode and pyOCD boards to come);
+* ``power/``     - power drivers (one module each) and power-cut triggers;
+* ``update/``    - update client helpers;
 * ``images/``    - MCUboot images: reading, signing through imgtool, tampering;
-* ``bootstate/`` - the bootloader's BOOT/info lines and its journal;
-* ``campaign/``  - power cuts at every flash write, judged by invariants;
-* ``plugin/``    - the pytest layer: options, fixtures, reporting, hookspecs.
+* ``devices/``   - device profiles, everything one firmware defines (``demo/``);
+* ``campaign/``  - power cuts at every flash write, judged by a profile's oracle;
+* ``plugin/``    - the pytest layer: options, hookspecs, fixtures, reporting.
 """
 
 import importlib

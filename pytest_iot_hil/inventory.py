@@ -2,26 +2,29 @@
 
 Example::
 
-    default_target = "demo"
+    default_target = "bench"
 
-    [targets.demo]
+    [targets.bench]
     backend = "qemu"
+    device = "demo"                     # the device profile of its firmware
     machine = "mps2-an385"
     firmware = "build/app.elf"          # relative to this file
     flash = { start = 0x0, size = 0x100000 }
 
-    [targets.demo.regions]
+    [targets.bench.regions]
     bootloader = { start = 0x00000, size = 0xC000 }
 
 Keys every backend understands are listed in ``COMMON_KEYS``; every other key
-of a target is passed to its backend, which validates it.
+of a target is passed to its backend, which validates it. Targets that exist
+without a file (a device profile's built-in ones) come from the
+``pytest_hil_builtin_targets`` hook.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -31,45 +34,12 @@ else:  # pragma: no cover
 from .errors import HilConfigError
 from .protocols.target import MemoryRegion, TargetDescription
 
-COMMON_KEYS = {"backend", "firmware", "flash", "regions", "load_address", "erased_byte", "description"}
+COMMON_KEYS = {"backend", "device", "firmware", "flash", "regions", "load_address", "erased_byte", "power",
+               "description"}
 
-#: The target used when nothing is configured.
+#: The built-in target a run uses when nothing else is configured (the demo
+#: profile provides it); without it, the first built-in target.
 DEFAULT_TARGET = "qemu-mps2-an385"
-
-
-def demo_firmware_dir() -> Path:
-    """Where the bundled demo firmware lives (installed package or source tree)."""
-    installed = Path(__file__).parent / "demo_firmware"
-    if installed.is_dir():
-        return installed
-    return Path(__file__).resolve().parent.parent / "firmware_fixtures" / "build"
-
-
-def _demo_regions() -> tuple[MemoryRegion, ...]:
-    # The demo bootloader's flash map (firmware_fixtures/PROTOCOL.md).
-    return (
-        MemoryRegion("bootloader", 0x00000, 0xC000),
-        MemoryRegion("journal", 0x0C000, 0x2000),
-        MemoryRegion("reserved", 0x0E000, 0x2000),
-        MemoryRegion("slot_a", 0x10000, 0x78000),
-        MemoryRegion("slot_b", 0x88000, 0x78000),
-    )
-
-
-def builtin_targets() -> dict[str, TargetDescription]:
-    # The factory image: demo bootloader, app v1 in slot A, erased journal and slot B.
-    firmware = demo_firmware_dir() / "factory-v1.bin"
-    return {
-        DEFAULT_TARGET: TargetDescription(
-            name=DEFAULT_TARGET,
-            backend="qemu",
-            firmware=firmware,
-            flash=MemoryRegion("flash", 0x0, 0x100000),
-            regions=_demo_regions(),
-            options={"machine": "mps2-an385"},
-            source="<built-in>",
-        )
-    }
 
 
 def _int(value: Any, where: str) -> int:
@@ -105,6 +75,12 @@ def _description(name: str, table: Any, path: Path) -> TargetDescription:
     erased = _int(table.get("erased_byte", 0xFF), f"{where}.erased_byte")
     if erased > 0xFF:
         raise HilConfigError(f"{where}.erased_byte must be a byte value (0x00 or 0xFF)")
+    device = table.get("device")
+    if device is not None and (not isinstance(device, str) or not device):
+        raise HilConfigError(f'{where}.device must name a device profile (e.g. device = "myfirmware"), not {device!r}')
+    power = table.get("power")
+    if power is not None and not isinstance(power, dict):
+        raise HilConfigError(f'{where}.power must be a table like {{ driver = "command", on = "...", off = "..." }}')
     return TargetDescription(
         name=name,
         backend=backend,
@@ -115,6 +91,8 @@ def _description(name: str, table: Any, path: Path) -> TargetDescription:
         erased_byte=erased,
         options={k: v for k, v in table.items() if k not in COMMON_KEYS},
         source=str(path),
+        device=device,
+        power=power,
     )
 
 
@@ -127,9 +105,10 @@ class Inventory:
         self.path = path
 
     @classmethod
-    def load(cls, path: Path | None) -> "Inventory":
-        targets = builtin_targets()
-        default = DEFAULT_TARGET
+    def load(cls, path: Path | None, builtin: Iterable[TargetDescription] = ()) -> "Inventory":
+        """The targets of ``path`` (a TOML file, or ``None``) on top of the ``builtin`` ones."""
+        targets = {d.name: d for d in builtin}
+        default = DEFAULT_TARGET if DEFAULT_TARGET in targets else next(iter(targets), "")
         if path is None:
             return cls(targets, default, None)
         try:
@@ -170,6 +149,11 @@ class Inventory:
 
     def get(self, name: str | None) -> TargetDescription:
         name = name or self.default
+        if not self.targets:
+            raise HilConfigError(
+                "no targets: no installed device profile provides a built-in one and no inventory was given; "
+                "write a hil.toml with a [targets.NAME] table (or pass --hil-config)"
+            )
         try:
             return self.targets[name]
         except KeyError:

@@ -39,6 +39,8 @@ try:
 except ImportError:  # run from a checkout without installing the package
     sys.path.insert(0, str(HERE.parent.parent))
     from pytest_iot_hil import images
+from pytest_iot_hil.devices.demo.image_check import check_demo_image
+from pytest_iot_hil.devices.demo.layout import SLOT_BASES, SLOT_SIZE
 
 SOURCE = "app-v2-slot{slot}.signed.bin"
 #: The floor once app v1 (security counter 1) is confirmed: the situation the
@@ -64,7 +66,7 @@ def variants(slot: str, good: bytes, other_good: bytes) -> list[tuple[str, str, 
          images.flip_byte(good, "header")),
         (name("header-loadaddr"), "header-loadaddr",
          f"ih_load_addr changed to slot {other}'s base, not re-signed",
-         images.set_load_addr(good, images.DEMO_SLOT_BASES[other])),
+         images.set_load_addr(good, SLOT_BASES[other])),
         (name("seccnt-flip"), "seccnt-flip", "bit 0 of the protected SEC_CNT value flipped",
          images.flip_byte(good, "protected_tlv")),
         (name("sha-flip"), "sha-flip", "bit 0 of the unprotected SHA-256 value flipped",
@@ -73,10 +75,10 @@ def variants(slot: str, good: bytes, other_good: bytes) -> list[tuple[str, str, 
          images.truncate(good)),
         (name("lowsec", signed=True), "lowsec",
          f"payload re-signed with imgtool: version {info.version}, security counter 0",
-         images.resign(good, security_counter=0)),
+         images.resign(good, security_counter=0, slot_size=SLOT_SIZE)),
         (name("wrong-slot", signed=True), "wrong-slot",
          f"app v2 linked for slot {other}, re-signed with imgtool for slot {slot}'s base",
-         images.wrong_slot(other_good)),
+         images.wrong_slot(other_good, slot_bases=SLOT_BASES, slot_size=SLOT_SIZE)),
     ]
 
 
@@ -98,7 +100,7 @@ def generate(build: Path, out: Path) -> list[Path]:
         source = build / SOURCE.format(slot=slot)
         other_source = build / SOURCE.format(slot=other)
         good, other_good = source.read_bytes(), other_source.read_bytes()
-        base = images.DEMO_SLOT_BASES[slot]
+        base = SLOT_BASES[slot]
         for name, kind, description, data in variants(slot, good, other_good):
             path = out / name
             path.write_bytes(data)
@@ -114,8 +116,8 @@ def generate(build: Path, out: Path) -> list[Path]:
                 "imgtool": images.verify_with_imgtool(data),
                 # FINISH validates with limit = the transferred size; a boot
                 # validates the slot, where the bytes after the image are erased.
-                "firmware_finish": images.check_demo_image(data, slot_base=base, limit=len(data), floor=FLOOR),
-                "firmware_boot": images.check_demo_image(data, slot_base=base, floor=FLOOR),
+                "firmware_finish": check_demo_image(data, slot_base=base, limit=len(data), floor=FLOOR),
+                "firmware_boot": check_demo_image(data, slot_base=base, floor=FLOOR),
             })
     path = out / "MANIFEST.json"
     path.write_text(json.dumps({"floor": FLOOR, "images": manifest}, indent=2) + "\n")

@@ -23,7 +23,8 @@ import random
 from typing import Iterable, Sequence
 
 from .errors import CampaignConfigError
-from .states import ERASE, NOOP, CutState, StateSpace
+from .ops import ERASE, NOOP
+from .states import CutState, StateSpace
 from .trace import Mark
 
 ALL, BOUNDARIES, SAMPLE = "all", "boundaries", "sample"

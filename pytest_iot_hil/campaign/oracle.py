@@ -14,13 +14,13 @@ device behaved. Write one for your firmware by subclassing :class:`Oracle`:
   them as :attr:`CutContext.prepared`.
 
 One oracle instance may judge several campaigns (two tests sharing
-``DemoOracle()``, one of them with another firmware), and their cuts may run
+one oracle instance, one of them with another firmware), and their cuts may run
 interleaved in one process (xdist, random order). So keep what ``prepare``
 computes out of ``self``: return it. ``self`` holds only configuration.
 
-:class:`~pytest_iot_hil.campaign.demo_oracle.DemoOracle` is the oracle of the demo
-bootloader (invariants I1-I12, the bootloader's promises listed in
-``firmware_fixtures/PROTOCOL.md``).
+:class:`Oracle.invariants` names what an oracle checks; the report prints
+that table. A device profile ships its oracle (the demo's is
+``pytest_iot_hil.devices.demo.DemoOracle``).
 """
 
 from __future__ import annotations
@@ -29,25 +29,9 @@ import dataclasses
 from typing import TYPE_CHECKING, Any, Callable, Hashable
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .campaign import LoadedCampaign
+    from .load import LoadedCampaign
     from .states import CutState
     from .trace import Device, Mark
-
-#: The demo's invariants, named in violations and the report.
-INVARIANTS = {
-    "I1": "an app runs within T seconds; recovery only if no valid image exists",
-    "I2": "the running slot passes full validation",
-    "I3": "running SEC_CNT >= floor; the floor never decreases",
-    "I4": "the running slot is exactly one known image",
-    "I5": "all or nothing: no PENDING/CONFIRMED slot fails validation",
-    "I6": "exactly one latest valid journal record; seq strictly increases",
-    "I7": "the fallback slot stays bit-identical",
-    "I8": "an unconfirmed image boots at most TRIES times, then the fallback runs",
-    "I9": "an image below the floor never runs",
-    "I10": "retrying the update after the cut ends with the new image confirmed",
-    "I11": "an ACKed confirm survives",
-    "I12": "the version and slot the app reports match the read-back image",
-}
 
 
 def invariant_order(name: str) -> tuple[int, str]:
@@ -107,6 +91,9 @@ class Oracle:
 
     #: Seconds a boot may take before it counts as a hang.
     boot_timeout: float = 5.0
+    #: The invariants this oracle checks, by the name its violations carry
+    #: (``{"I1": "an app runs within T seconds", ...}``): the report prints them.
+    invariants: dict[str, str] = {}
 
     def prepare(self, campaign: "LoadedCampaign") -> Any:
         """Precompute facts about the campaign's trace; return them (``ctx.prepared`` in :meth:`check`).
@@ -119,8 +106,12 @@ class Oracle:
         return None
 
     def wait_booted(self, device: "Device") -> None:
-        """Return once the device has booted and is idle; raise if it does not within ``boot_timeout``."""
-        raise NotImplementedError(f"{type(self).__name__} must implement wait_booted(device)")
+        """Return once the device has booted and is idle; raise if it does not within ``boot_timeout``.
+
+        The default waits for the next boot through the device profile's boot
+        observer (``device.boot.wait_for_boot``).
+        """
+        device.boot.wait_for_boot(self.boot_timeout)
 
     def check(self, device: "Device", ctx: CutContext) -> list[Violation]:
         """Observe the device, just booted from ``ctx.image``, and return what is wrong.

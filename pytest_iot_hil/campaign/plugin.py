@@ -2,7 +2,7 @@
 
 A pytest plugin of its own (entry point ``iot_hil_campaign``)::
 
-    @pytest.mark.hil_campaign(procedure=DemoUpdate(), oracle=DemoOracle(), cuts="boundaries", depth=1)
+    @pytest.mark.hil_campaign(procedure=MyUpdate(), oracle=MyOracle(), cuts="boundaries", depth=1)
     def test_update_survives_power_cuts(power_cut):
         power_cut.check()
 
@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..firmware import FirmwareImage
     from ..plugin.run import HilRun
     from .cache import TraceCache
-    from .campaign import Campaign, LoadedCampaign
+    from .load import Campaign, LoadedCampaign
     from .options import CampaignOptions
     from .powercut import PowerCut
     from .runner import CampaignRunner
@@ -96,25 +96,13 @@ class CampaignSession:
         return run.firmware
 
     def device_opener(self, run: HilRun, firmware: FirmwareImage | None, log_name: str):
-        from .errors import CampaignConfigError
-        from .runner import open_device
-
-        config = self.config
-
-        def make_ota(target, console):
-            client = config.hook.pytest_hil_make_update_client(config=config, target=target, console=console)
-            if client is None:
-                raise CampaignConfigError("no plugin provided an update client (pytest_hil_make_update_client)")
-            return client
-
+        """Opens a started device: the run's target, its profile's update client and boot observer."""
         log_path = run.options.log_dir / "campaign" / log_name
-        return lambda: open_device(
-            run.description, firmware, make_target=lambda description: run.make_target(run.options.log_dir),
-            make_ota=make_ota, log_path=_fresh(log_path), timeout=run.options.timeout,
-        )
+        return run.parts.device_opener(run.description, firmware, log_path=_fresh(log_path),
+                                       timeout=run.options.timeout)
 
     def load(self, run: HilRun, campaign: Campaign, options: CampaignOptions) -> tuple[str, LoadedCampaign]:
-        from . import campaign as campaign_module
+        from . import load as campaign_module
 
         firmware = self.firmware(run, campaign)
         sha256 = firmware.sha256 if firmware else None
@@ -139,7 +127,7 @@ def campaign_token(campaign: Campaign, key: str, options: CampaignOptions) -> st
     campaigns that differ only in how they judge (another oracle instance,
     seed, critical regions or retry) share the trace but not the loaded campaign.
     """
-    from .campaign import callable_identity
+    from .load import callable_identity
 
     judging = f"{id(campaign.oracle)}:{campaign.seed}:{campaign.critical_regions}:{callable_identity(campaign.retry)}"
     return f"{key}:{options.cuts}:{options.depth}:{hashlib.sha256(judging.encode()).hexdigest()[:12]}"
@@ -191,7 +179,7 @@ def _hil_enabled(config: pytest.Config) -> bool:
 
 
 def campaign_from_marker(marker: pytest.Mark) -> Campaign:
-    from .campaign import Campaign
+    from .load import Campaign
     from .errors import CampaignConfigError
 
     campaign_args = {f.name for f in dataclasses.fields(Campaign)}

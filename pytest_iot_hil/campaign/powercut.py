@@ -9,7 +9,7 @@ import pytest
 
 from ..plugin.reporting import TRANSCRIPTS_KEY
 from ..plugin.run import HilRun
-from .campaign import LoadedCampaign
+from .load import LoadedCampaign
 from .errors import CampaignViolation
 from .options import CampaignOptions, option
 from .report import cut_properties

@@ -25,7 +25,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable
 
-from .oracle import INVARIANTS, invariant_order
+from .oracle import invariant_order
 from .png import Canvas
 
 PREFIX = "hil_campaign_"
@@ -270,12 +270,10 @@ def _hex(rgb: tuple[int, int, int]) -> str:
 def _legend() -> str:
     items = [(PASSED, "passed"), (FAILED, "invariant broken"), (ERROR, "campaign error"), (None, "not run")]
     swatches = "".join(f'<span class="sw" style="background:{_hex(COLOURS[k])}"></span>{html.escape(t)}' for k, t in items)
-    invariants = "".join(f"<tr><td>{k}</td><td>{html.escape(v)}</td></tr>" for k, v in INVARIANTS.items())
     return (f"<p>{swatches}<span class=\"sw\" style=\"background:{_hex(MARK_COLOUR)}\"></span>mark</p>"
             "<p>Each column is one cut (a distinct flash state), in the order the update reached it, drawn in "
             "the band of the region the interrupted operation writes; the thin strip below holds the second "
-            "cuts during the recovery boot after that cut. Hover a red cell for its id.</p>"
-            f"<h3>Invariants</h3><table>{invariants}</table>")
+            "cuts during the recovery boot after that cut. Hover a red cell for its id.</p>")
 
 
 def _html_section(n: int, test: str, cuts: dict[str, CutOutcome], picture: Picture | None, timeline: dict | None) -> str:
@@ -304,4 +302,10 @@ def _html_section(n: int, test: str, cuts: dict[str, CutOutcome], picture: Pictu
                        f"<td>{e(c.detail)}</td></tr>" for c in bad[:500])
         more = f"<p>... and {len(bad) - 500} more</p>" if len(bad) > 500 else ""
         parts.append(f"<table><tr><th>cut</th><th>invariants</th><th>what was seen</th></tr>{rows}</table>{more}")
+    invariants = (timeline or {}).get("invariants") or {}
+    if invariants:
+        # The oracle's own table: what this campaign's invariant names mean.
+        rows = "".join(f"<tr><td>{e(k)}</td><td>{e(v)}</td></tr>"
+                       for k, v in sorted(invariants.items(), key=lambda kv: invariant_order(kv[0])))
+        parts.append(f"<h3>Invariants checked</h3><table>{rows}</table>")
     return "".join(parts)

@@ -17,15 +17,15 @@ from typing import Callable, Hashable, Iterator
 from ..console import Console, console_for
 from ..errors import HilError
 from ..firmware import FirmwareImage
+from ..protocols.boot import BootObserver
 from ..protocols.target import Target, TargetDescription
-from ..update import UpdateClient
-from .campaign import LoadedCampaign
+from ..protocols.update import UpdateClient
 from .errors import CampaignConfigError
+from .load import LoadedCampaign
 from .options import RETRY_POLICIES
 from .oracle import CutContext, Violation, invariant_order
 from .states import CutState
-from .trace import Device, boot_state
-
+from .trace import Device, boot_state, require_campaign_target
 
 
 @dataclasses.dataclass
@@ -49,45 +49,32 @@ class CutResult:
         return sorted({v.invariant for v in self.violations}, key=invariant_order)
 
 
-def require_campaign_backend(target: Target) -> None:
-    missing = [m for m in ("boot_flash_state", "watch_flash_writes") if not hasattr(target, m)]
-    if missing:
-        raise CampaignConfigError(
-            f"target {target.name!r} (backend {target.backend!r}) cannot run a power-cut campaign: it lacks "
-            f"{', '.join(missing)}. Use an emulated target such as the built-in qemu-mps2-an385."
-        )
-
-
-def _qemu_target(description: TargetDescription) -> Target:
-    from ..backends.qemu.target import QemuTarget
-
-    return QemuTarget(description)
-
-
-def _demo_client(target: Target, console: Console) -> UpdateClient:
-    from ..update import DemoUpdateClient
-
-    return DemoUpdateClient(console)
-
-
 @contextlib.contextmanager
 def open_device(
     description: TargetDescription,
     firmware: FirmwareImage | None,
     *,
-    make_target: Callable[[TargetDescription], Target] = _qemu_target,
-    make_ota: Callable[[Target, Console], UpdateClient] = _demo_client,
+    make_target: Callable[[TargetDescription], Target],
+    make_ota: Callable[[Target, Console], UpdateClient],
+    make_boot: Callable[[Target, Console], BootObserver],
     log_path: Path | None = None,
     timeout: float = 10.0,
 ) -> Iterator[Device]:
-    """A started target with its console and update client; everything is closed on exit."""
+    """A started target with its console, update client and boot observer; everything is closed on exit.
+
+    The factories are what the plugin's hooks provide (a backend's target,
+    the device profile's client and observer); see
+    :func:`pytest_iot_hil.campaign.standalone.hook_device_opener` outside pytest.
+    """
     target = make_target(description)
     console: Console | None = None
     try:
-        require_campaign_backend(target)
+        require_campaign_target(target)
         target.start(firmware)
         console = console_for(target, timeout=timeout, log_path=log_path)
-        yield Device(target, console, make_ota(target, console))
+        boot = make_boot(target, console)
+        console.boot_observer = boot
+        yield Device(target, console, make_ota(target, console), boot)
     finally:
         if console is not None:
             console.close()
@@ -104,7 +91,7 @@ class CampaignRunner:
     def __init__(self, device: Device, *, retry: str = "classes") -> None:
         if retry not in RETRY_POLICIES:
             raise CampaignConfigError(f"retry = {retry!r}: choose one of {', '.join(RETRY_POLICIES)}")
-        require_campaign_backend(device.target)
+        require_campaign_target(device.target)
         self.device = device
         self.retry = retry
         self._seen: set[tuple[str, Hashable]] = set()

@@ -2,11 +2,15 @@
 
 ::
 
-    from pytest_iot_hil.campaign import Campaign, DemoOracle, DemoUpdate
+    from pytest_iot_hil.campaign import Campaign
     from pytest_iot_hil.campaign.standalone import run_campaign
+    from pytest_iot_hil.devices.demo import DemoOracle, DemoUpdate
 
     outcome = run_campaign(Campaign(procedure=DemoUpdate(), oracle=DemoOracle()), cuts="boundaries")
     print(outcome.violations())
+
+Targets, update clients and boot observers come from the installed plugins'
+hooks (:mod:`pytest_iot_hil.plugin.standalone`), as in a pytest run.
 """
 
 from __future__ import annotations
@@ -19,12 +23,12 @@ from pathlib import Path
 from typing import Callable
 
 from ..firmware import FirmwareImage
-from ..inventory import DEFAULT_TARGET, builtin_targets
+from ..plugin.standalone import builtin_target, parts
 from ..protocols.target import TargetDescription
 from .cache import TraceCache
-from .campaign import Campaign, LoadedCampaign, load_campaign
+from .load import Campaign, LoadedCampaign, load_campaign
 from .cuts import parse_selection
-from .runner import CampaignRunner, CutResult, open_device
+from .runner import CampaignRunner, CutResult
 from .states import CutState
 
 
@@ -61,21 +65,22 @@ def run_campaign(
 
     ``states`` may narrow the selection further (e.g. ``lambda loaded, s: s[:50]``).
     """
-    description = description or builtin_targets()[DEFAULT_TARGET]
+    description = description or builtin_target()
+    maker = parts()
     path = campaign.firmware or description.firmware
     firmware = FirmwareImage.load(path, load_address=description.load_address) if path else None
     selection = parse_selection(cuts)
     cache = TraceCache(cache_dir or Path(tempfile.gettempdir()) / "pytest-iot-hil-campaign-cache")
     started = time.monotonic()
     loaded = load_campaign(campaign, description, firmware_sha256=firmware.sha256 if firmware else None,
-                           cache=cache, open_device=lambda: open_device(description, firmware),
+                           cache=cache, open_device=maker.device_opener(description, firmware),
                            selection=selection, depth=depth)
     load_seconds = time.monotonic() - started
     chosen = loaded.states(selection, depth)
     if states is not None:
         chosen = states(loaded, chosen)
     started = time.monotonic()
-    with open_device(description, firmware) as device:
+    with maker.device_opener(description, firmware)() as device:
         runner = CampaignRunner(device, retry=retry)
         results = [runner.run(loaded, state) for state in chosen]
     return CampaignOutcome(loaded, results, load_seconds, time.monotonic() - started)

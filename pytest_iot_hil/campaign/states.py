@@ -6,7 +6,7 @@ flash layer, e.g. ``firmware_fixtures/src/hw/flash_hw.c``):
 * an **erase**: ``sector_size / word_size`` consecutive stores into one
   sector, each writing the erased value (most are no-ops on erased flash);
 * a **program** of one unit: the word stores that fill one ``unit_size``
-  block (two 32-bit stores for the demo's 8-byte unit);
+  block (two 32-bit stores for an 8-byte unit);
 * anything else is an operation of its own.
 
 The state of a cut *before op k* is the initial flash plus ops[:k]; torn
@@ -24,49 +24,7 @@ from typing import Iterable, Sequence
 
 from ..protocols.flash import FlashWrite
 from . import torn
-
-PROGRAM, ERASE, NOOP, END = "program", "erase", "noop", "end"
-
-
-@dataclasses.dataclass(frozen=True)
-class FlashGeometry:
-    """The flash rules the firmware follows (the demo: 4 KiB sectors, 8-byte units, erased 0xFF)."""
-
-    sector_size: int = 0x1000
-    unit_size: int = 8
-    word_size: int = 4
-    erased_byte: int = 0xFF
-
-    @property
-    def words_per_sector(self) -> int:
-        return self.sector_size // self.word_size
-
-    @property
-    def stores_per_unit(self) -> int:
-        return max(1, self.unit_size // self.word_size)
-
-
-@dataclasses.dataclass(frozen=True)
-class Patch:
-    """Bytes one store changed: ``old`` became ``new`` at ``address``."""
-
-    address: int
-    old: bytes
-    new: bytes
-
-
-@dataclasses.dataclass(frozen=True)
-class Op:
-    """One flash operation: stores ``first_store .. end_store - 1`` of the trace."""
-
-    index: int
-    kind: str
-    region: str
-    sector: int
-    first_store: int
-    end_store: int
-    patches: tuple[Patch, ...]
-
+from .ops import END, ERASE, NOOP, PROGRAM, FlashGeometry, Op, Patch
 
 @dataclasses.dataclass(frozen=True)
 class CutState:

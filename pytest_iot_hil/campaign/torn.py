@@ -6,7 +6,7 @@ mcu-tools/mcuboot#1966 and #2108: an interrupted program can read back with
 some bits programmed and others not). For one op:
 
 * program ``torn``      - the first store(s) of the unit done, the rest not
-                           (for the demo's 8-byte unit: first word written, second erased);
+                           (for an 8-byte unit of 32-bit stores: first word written, second erased);
 * program ``torn-bits`` - a bit-level mix: each bit the program would change
                            either changed or not;
 * erase ``torn``        - the first part of the sector erased, the rest old data;
@@ -21,23 +21,19 @@ that would equal the state before or after the op is left out.
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .states import FlashGeometry, Op, Patch
+from .ops import ERASE, FlashGeometry, Op, Patch
 
 TORN = "torn"
 TORN_BITS = "torn-bits"
 TORN_NOISE = "torn-noise"
 
 
-def variants(op: "Op", geometry: "FlashGeometry", key: str) -> list[tuple[str, tuple["Patch", ...]]]:
+def variants(op: Op, geometry: FlashGeometry, key: str) -> list[tuple[str, tuple[Patch, ...]]]:
     """``(variant name, patches)`` for every torn state inside ``op``."""
-    from .states import ERASE
-
     if not op.patches:
         return []
-    out: list[tuple[str, tuple["Patch", ...]]] = []
+    out: list[tuple[str, tuple[Patch, ...]]] = []
     if len(op.patches) >= 2:
         rng = random.Random(f"{key}:{TORN}")
         # A program unit's stores happen in order; so do an erase's (by address).
@@ -50,10 +46,8 @@ def variants(op: "Op", geometry: "FlashGeometry", key: str) -> list[tuple[str, t
     return out
 
 
-def _bit_mix(patches: tuple["Patch", ...], rng: random.Random) -> tuple["Patch", ...] | None:
+def _bit_mix(patches: tuple[Patch, ...], rng: random.Random) -> tuple[Patch, ...] | None:
     """Each differing bit taken from ``new`` or ``old`` at random; None when fewer than 2 bits differ."""
-    from .states import Patch
-
     olds = [int.from_bytes(p.old, "little") for p in patches]
     diffs = [o ^ int.from_bytes(p.new, "little") for o, p in zip(olds, patches)]
     if sum(bin(d).count("1") for d in diffs) < 2:

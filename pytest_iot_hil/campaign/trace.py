@@ -16,11 +16,13 @@ import dataclasses
 import time
 from typing import Callable, Sequence
 
-from ..protocols.flash import FlashWrite
 from ..console import Console
+from ..errors import HilConfigError
+from ..protocols.boot import BootObserver
+from ..protocols.flash import FlashState, FlashWatch, FlashWatcher, FlashWrite, require
 from ..protocols.target import MemoryRegion, Target, TargetDescription
-from ..update import UpdateClient
-from .errors import TraceError
+from ..protocols.update import UpdateClient
+from .errors import CampaignConfigError, TraceError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,11 +35,13 @@ class Mark:
 
 @dataclasses.dataclass
 class Device:
-    """What an update procedure (and an oracle) works with: the target, its console and update client."""
+    """What an update procedure (and an oracle) works with: the target, its console,
+    the device profile's update client and boot observer."""
 
     target: Target
     console: Console
     ota: UpdateClient
+    boot: BootObserver
     _on_mark: Callable[[str], None] = dataclasses.field(default=lambda name: None, repr=False)
 
     def mark(self, name: str) -> None:
@@ -125,10 +129,11 @@ def check_consistent(initial: bytes, flash_start: int, writes: Sequence[FlashWri
 def record_trace(device: Device, procedure: Procedure) -> Trace:
     """Run ``procedure(device)`` once with every flash store trapped; return the trace."""
     target = device.target
+    require_campaign_target(target)
     description = target.description
     regions = watched_regions(description)
     flash = description.flash
-    initial = target.read_memory(flash.start, flash.size)
+    initial = target.read_flash()
     marks: list[Mark] = []
     started = time.monotonic()
     try:
@@ -152,24 +157,24 @@ def record_trace(device: Device, procedure: Procedure) -> Trace:
     return Trace(flash.start, initial, writes, tuple(marks), time.monotonic() - started)
 
 
-def _watch_active(watch) -> bool:
-    active = getattr(watch, "active", None)
-    if active is None:  # a watch without the flag: its service thread tells
-        thread = getattr(watch, "_thread", None)
-        active = thread is not None and thread.is_alive()
-    return bool(active)
+def require_campaign_target(target: Target) -> None:
+    """A campaign traces on a :class:`FlashWatcher` and boots states on a :class:`FlashState` target."""
+    try:
+        require(target, FlashWatcher, "a power-cut campaign")
+        require(target, FlashState, "a power-cut campaign")
+    except HilConfigError as exc:
+        raise CampaignConfigError(str(exc)) from None
 
 
-def check_watching(watch, target: Target) -> None:
+def check_watching(watch: FlashWatch, target: Target) -> None:
     """Raise :class:`TraceError` if the watch stopped trapping stores before the procedure ended.
 
     The trace would then miss stores silently and every state computed from it
     would be wrong: the procedure cut or cycled the target's power (which ends
     the watch), or the watch itself failed.
     """
-    error = getattr(watch, "error", None)
-    cut_at = getattr(watch, "cut_at", None)
-    if error is None and cut_at is None and target.powered and _watch_active(watch):
+    error, cut_at = watch.error, watch.cut_at
+    if error is None and cut_at is None and target.powered and watch.active:
         return
     if error is not None:
         why = f"the flash watch failed: {type(error).__name__}: {error}"
@@ -214,7 +219,7 @@ def record_recovery_boot(device: Device, image: bytes, wait_booted: Callable[[De
     target = device.target
     flash = target.description.flash
     boot_state(device, image, wait_booted)
-    after = target.read_memory(flash.start, flash.size)
+    after = target.read_flash()
     if after == image:
         return ()
     for start, end in _diff_runs(image, after):

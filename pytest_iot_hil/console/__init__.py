@@ -1,5 +1,5 @@
 """The UART console: pexpect's API over any pyserial port or URL."""
 
-from .console import Console, ConsoleClosed, ConsoleTimeout, console_for, open_console
+from .expect import Console, ConsoleClosed, ConsoleTimeout, console_for, open_console
 
 __all__ = ["Console", "ConsoleClosed", "ConsoleTimeout", "console_for", "open_console"]

@@ -19,11 +19,6 @@ from pathlib import Path
 
 from ..errors import HilError
 
-#: The demo target's slots (firmware_fixtures/src/core/layout.h).
-DEMO_SLOT_BASES = {"A": 0x10000, "B": 0x88000}
-DEMO_SLOT_SIZE = 0x78000
-DEMO_HEADER_SIZE = 0x200
-
 
 class ImageBuildError(HilError):
     """imgtool refused to build an image, or could not be run."""
@@ -42,7 +37,7 @@ def sign(
     security_counter: int,
     slot_base: int,
     slot_size: int,
-    header_size: int = DEMO_HEADER_SIZE,
+    header_size: int,
     align: int = 8,
 ) -> Path:
     """Sign ``raw_bin`` (an objcopy'd binary linked for ``slot_base`` + ``header_size``) into ``out``.
@@ -87,8 +82,8 @@ def sign_bytes(
     version: str,
     security_counter: int,
     slot_base: int,
-    slot_size: int = DEMO_SLOT_SIZE,
-    header_size: int = DEMO_HEADER_SIZE,
+    slot_size: int,
+    header_size: int,
     align: int = 8,
 ) -> bytes:
     """:func:`sign` for a payload in memory; returns the signed image."""

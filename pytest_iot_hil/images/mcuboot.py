@@ -232,7 +232,7 @@ def read_image(data: bytes | str | Path) -> ImageInfo:
     tlvs += entries
     total = tlv_start + tlv_size
 
-    # SEC_CNT counts only from the protected area (as the demo bootloader does):
+    # SEC_CNT counts only from the protected area (as MCUboot does):
     # an unprotected one could be changed without breaking the hash.
     sec = next((t for t in tlvs if t.protected and t.type == TLV_SEC_CNT), None)
     sha = next((t for t in tlvs if not t.protected and t.type == TLV_SHA256), None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 
-from .build import DEMO_SLOT_BASES, DEMO_SLOT_SIZE, sign_bytes
+from .build import sign_bytes
 from .mcuboot import REGIONS, TLV_SEC_CNT, TLV_SHA256, ImageInfo, read_image
 
 _LOAD_ADDR_OFFSET = 4
@@ -89,12 +89,12 @@ def resign(
     security_counter: int,
     version: str | None = None,
     slot_base: int | None = None,
-    slot_size: int = DEMO_SLOT_SIZE,
+    slot_size: int,
 ) -> bytes:
     """Sign the payload of ``image`` again with imgtool, changing its security counter.
 
     The version (build number included), load address and header size are
-    kept unless given.  With a counter below the device's floor this is a
+    kept unless given; ``slot_size`` is the target's slot size (imgtool checks the image fits).  With a counter below the device's floor this is a
     *validly built* downgrade image: only anti-rollback may stop it.
     """
     info = read_image(image)
@@ -108,7 +108,7 @@ def resign(
     )
 
 
-def other_slot_base(load_addr: int, slot_bases: dict[str, int] = DEMO_SLOT_BASES) -> int:
+def other_slot_base(load_addr: int, slot_bases: dict[str, int]) -> int:
     """The base of the slot that ``load_addr`` is not (two-slot layouts only)."""
     bases = sorted(set(slot_bases.values()))
     if len(bases) != 2 or load_addr not in bases:
@@ -116,7 +116,7 @@ def other_slot_base(load_addr: int, slot_bases: dict[str, int] = DEMO_SLOT_BASES
     return bases[1] if load_addr == bases[0] else bases[0]
 
 
-def wrong_slot(image: bytes, *, slot_bases: dict[str, int] = DEMO_SLOT_BASES, slot_size: int = DEMO_SLOT_SIZE) -> bytes:
+def wrong_slot(image: bytes, *, slot_bases: dict[str, int], slot_size: int) -> bytes:
     """Re-sign the payload with the *other* slot's base as load address.
 
     Header, hash and counter are all valid, but the code is still linked for

@@ -10,7 +10,7 @@ import pytest
 
 from ..errors import HilConfigError
 from . import hookspecs, options
-from .fixtures import console, hil_booted_target, hil_run, hil_target, ota, power  # noqa: F401  (fixtures)
+from .fixtures import boot, console, hil_booted_target, hil_run, hil_target, ota, power  # noqa: F401  (fixtures)
 from .reporting import enable_junit_system_out, transcript_sections
 from .run import RUN_KEY, HilRun, get_run
 
@@ -43,21 +43,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
     remove_stale_scratch_dirs()
     enable_junit_system_out(config)
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_hil_make_update_client(config: pytest.Config, target, console):
-    from ..update import DemoUpdateClient
-
-    return DemoUpdateClient(console)
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_hil_make_power(config: pytest.Config, target):
-    from ..power import TargetPower, power_from_spec
-
-    spec = target.description.options.get("power")
-    return TargetPower(target) if spec is None else power_from_spec(target.description, target)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:

@@ -1,4 +1,4 @@
-"""The fixtures a test asks for: ``hil_target``, ``console``, ``ota``, ``power``,
+"""The fixtures a test asks for: ``hil_target``, ``console``, ``boot``, ``ota``, ``power``,
 ``hil_run`` (and ``hil_booted_target``, the shared target behind ``hil_target``)."""
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from ..errors import HilConfigError
 if TYPE_CHECKING:
     from ..console import Console
     from ..power import Power
+    from ..protocols.boot import BootObserver
     from ..protocols.target import Target
-    from ..update import Progress, UpdateClient
+    from ..protocols.update import Progress, UpdateClient
 from .reporting import TRANSCRIPTS_KEY
 from .run import HilRun, get_run
 
@@ -74,7 +75,8 @@ def hil_target(request: pytest.FixtureRequest, hil_booted_target: Target) -> Tar
     served = served_counts.get(target, 0)
     if served:
         if not target.powered:
-            target.power_on()
+            # The previous test left it off: its switch brings it back.
+            _switch(request, target).on()
         else:
             # Output the previous test left unread belongs to it, not to this one.
             _discard_unread(target)
@@ -86,15 +88,26 @@ def hil_target(request: pytest.FixtureRequest, hil_booted_target: Target) -> Tar
     return target
 
 
+def _made(make, *args):
+    """``make(*args)``; a configuration error fails the test with its one line (no chained traceback)."""
+    try:
+        return make(*args), None
+    except HilConfigError as exc:
+        problem = str(exc)
+    pytest.fail(problem, pytrace=False)
+
+
+def _switch(request: pytest.FixtureRequest, target: Target):
+    return _made(_run(request).parts.power, target)[0]
+
+
 @pytest.fixture
 def console(request: pytest.FixtureRequest, hil_target: Target) -> Iterator[Console]:
     """The target's UART console with pexpect's API; its transcript goes to the report."""
-    from ..console import console_for
-
     run = _run(request)
     log_path = run.log_path_for(request.node.nodeid)
     log_path.unlink(missing_ok=True)
-    con = console_for(hil_target, timeout=run.options.timeout, log_path=log_path)
+    con = run.parts.console(hil_target, timeout=run.options.timeout, log_path=log_path)
     try:
         yield con
     finally:
@@ -127,11 +140,16 @@ def _terminal_progress(config: pytest.Config):
 
 
 @pytest.fixture
+def boot(request: pytest.FixtureRequest, hil_target: Target, console: Console) -> BootObserver:
+    """What the device says about its boots (the device profile's boot observer):
+    ``wait_for_boot()``, ``running()``, ``history(text)``."""
+    return _made(_run(request).parts.require_boot_observer, hil_target, console)[0]
+
+
+@pytest.fixture
 def ota(request: pytest.FixtureRequest, hil_target: Target, console: Console) -> UpdateClient:
-    """The update client for the target (the demo protocol unless a plugin provides another)."""
-    client = request.config.hook.pytest_hil_make_update_client(config=request.config, target=hil_target, console=console)
-    if client is None:
-        pytest.fail("no plugin provided an update client (pytest_hil_make_update_client)")
+    """The update client for the target (its device profile's, or what a plugin provides)."""
+    client = _made(_run(request).parts.update_client, hil_target, console)[0]
     client.on_progress(_terminal_progress(request.config))
     return client
 
@@ -141,13 +159,7 @@ def power(request: pytest.FixtureRequest, hil_target: Target) -> Power:
     """Power control of the target: ``off()``, ``on()``, ``cycle()``, ``cut_at(trigger)``."""
     from ..power import Power
 
-    problem = None
-    try:
-        switch = request.config.hook.pytest_hil_make_power(config=request.config, target=hil_target)
-    except HilConfigError as exc:
-        problem = str(exc)
-    if problem is not None:
-        pytest.fail(problem, pytrace=False)
+    switch = _switch(request, hil_target)
     return Power(
         switch, hil_target,
         console=lambda: request.getfixturevalue("console"),

@@ -1,9 +1,16 @@
 """pytest-iot-hil's extension points.
 
-Backends (and, later, power drivers and update clients) plug in by
-implementing these hooks in any pytest plugin: a ``conftest.py``, or a package
-with a ``pytest11`` entry point.  The built-in QEMU backend registers through
-exactly these hooks (``pytest_iot_hil.backends.qemu.plugin``).
+Backends, device profiles and power drivers plug in by implementing these
+hooks in any pytest plugin: a ``conftest.py``, or a package with a
+``pytest11`` entry point. The built-in parts register through exactly these
+hooks, each from its own entry point: the QEMU backend
+(``pytest_iot_hil.backends.qemu.plugin``), the demo firmware's device profile
+(``pytest_iot_hil.devices.demo.plugin``) and the built-in power drivers
+(``pytest_iot_hil.power.plugin``).
+
+Outside pytest (scripts, benchmarks) the same implementations are called
+through :func:`pytest_iot_hil.plugin.standalone.hil_hook`, with
+``config=None``: an implementation must not need ``config`` to do its job.
 """
 
 from __future__ import annotations
@@ -16,9 +23,13 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ..console import Console
+    from ..protocols.boot import BootObserver
     from ..protocols.power import PowerSwitch
     from ..protocols.target import Target, TargetDescription
-    from ..update import UpdateClient
+    from ..protocols.update import UpdateClient
+
+
+# -- backends ---------------------------------------------------------------------------
 
 
 def pytest_hil_backend_names(config: pytest.Config) -> list[str]:
@@ -50,11 +61,35 @@ def pytest_hil_make_target(
     """Create the (not yet started) :class:`~pytest_iot_hil.protocols.Target`.
 
     Called each time a test needs a fresh target (once per test by default,
-    once per module or session with ``--hil-scope``). ``log_dir`` is the run's
-    log directory (``--hil-log-dir``), for backends that write logs worth
-    keeping after the run (the built-in QEMU backend keeps none). Return ``None`` if you
-    do not handle ``description.backend``. Stops at the first non-``None``
-    result. The caller starts the target and always calls ``close()`` on it.
+    once per module or session with ``--hil-scope``), and by a campaign for
+    its trace and runners. ``log_dir`` is the run's log directory
+    (``--hil-log-dir``), for backends that write logs worth keeping after the
+    run. Return ``None`` if you do not handle ``description.backend``. Stops
+    at the first non-``None`` result. The caller starts the target and always
+    calls ``close()`` on it.
+    """
+
+
+# -- device profiles ------------------------------------------------------------------
+
+
+def pytest_hil_device_names(config: pytest.Config) -> list[str]:
+    """Return the device profile names this plugin provides (e.g. ``["demo"]``).
+
+    A target names its profile with ``device = "NAME"`` in the inventory; the
+    run stops at start-up when no installed plugin provides that name.
+    Results of all implementations are concatenated.
+    """
+
+
+def pytest_hil_builtin_targets(config: pytest.Config) -> list["TargetDescription"]:
+    """Return target descriptions that exist without an inventory file.
+
+    Called when the inventory is loaded. A device profile that ships its own
+    firmware offers a target here (the demo profile: ``qemu-mps2-an385``, the
+    default target of a run without configuration). An inventory entry of the
+    same name replaces a built-in one. Results of all implementations are
+    concatenated.
     """
 
 
@@ -63,24 +98,43 @@ def pytest_hil_make_update_client(config: pytest.Config, target: "Target", conso
     """Create the update client behind the ``ota`` fixture.
 
     Called once per test that uses ``ota``, and by a power-cut campaign for
-    its trace and its runners. Return an
-    :class:`~pytest_iot_hil.update.UpdateClient` subclass that speaks your
-    firmware's update protocol (over ``console``, or any other link you
-    open), or ``None`` to let others decide. The built-in implementation runs
-    last and returns the demo firmware's client. Stops at the first
-    non-``None`` result.
+    its trace and its runners. A device profile looks at
+    ``target.description.device`` and returns an
+    :class:`~pytest_iot_hil.protocols.update.UpdateClient` subclass that
+    speaks its firmware's update protocol (over ``console``, or any other link
+    it opens), or ``None`` for targets that are not its own. Stops at the
+    first non-``None`` result; with none, ``ota`` fails naming the
+    ``device`` key.
     """
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_hil_make_boot_observer(config: pytest.Config, target: "Target", console: "Console") -> "BootObserver | None":
+    """Create the boot observer behind the ``boot`` fixture and the boot assertions.
+
+    Called once per console (the ``console`` fixture, a campaign's devices). A
+    device profile returns a :class:`~pytest_iot_hil.protocols.boot.BootObserver`
+    that reads its firmware's boot reports from ``console`` when
+    ``target.description.device`` names it, ``None`` otherwise. Stops at the
+    first non-``None`` result.
+    """
+
+
+# -- power ----------------------------------------------------------------------------------
 
 
 @pytest.hookspec(firstresult=True)
 def pytest_hil_make_power(config: pytest.Config, target: "Target") -> "PowerSwitch | None":
     """Create the power switch behind the ``power`` fixture for ``target``.
 
-    Called once per test that uses ``power``. A power driver plugin looks at
-    ``target.description.options.get("power")`` (the inventory's
-    ``[targets.NAME.power]`` table), and returns a
-    :class:`~pytest_iot_hil.protocols.PowerSwitch` when ``driver`` names it,
-    ``None`` otherwise. The built-in implementation runs last: it knows the
-    ``command`` driver, and without a ``power`` table uses the target's own
-    power (emulators). Stops at the first non-``None`` result.
+    Called once per test that uses ``power`` (and to power a shared target
+    back on). A power driver plugin looks at ``target.description.power`` (the
+    inventory's ``[targets.NAME.power]`` table) and returns a
+    :class:`~pytest_iot_hil.protocols.PowerSwitch` when its ``driver`` names
+    it, ``None`` otherwise; a broken table raises
+    :class:`~pytest_iot_hil.errors.HilConfigError`. The built-in
+    implementation runs last: it knows the ``command`` driver, and without a
+    ``power`` table returns the target's own switch (emulators,
+    :class:`~pytest_iot_hil.protocols.power.BuiltInPower`), or raises naming
+    the table to add. Stops at the first non-``None`` result.
     """

@@ -16,8 +16,10 @@ import pytest
 from ..errors import HilConfigError
 from ..firmware import FirmwareImage
 from ..inventory import Inventory
+from ..power.plugin import check_power_table
 from ..protocols.target import Target, TargetDescription
 from .options import HilOptions
+from .parts import PartsMaker
 
 RUN_KEY = pytest.StashKey["HilRun"]()
 
@@ -32,7 +34,8 @@ class HilRun:
 
     @classmethod
     def from_config(cls, config: pytest.Config, options: HilOptions) -> "HilRun":
-        inventory = Inventory.load(options.config_path)
+        builtin = [d for ds in config.hook.pytest_hil_builtin_targets(config=config) for d in ds]
+        inventory = Inventory.load(options.config_path, builtin)
         description = inventory.get(options.target)
         handled = config.hook.pytest_hil_validate_target(config=config, description=description)
         if not handled:
@@ -41,20 +44,21 @@ class HilRun:
                 f"{description.source}: target {description.name!r} uses backend {description.backend!r}, "
                 f"which no installed plugin provides (available: {', '.join(known) or 'none'})"
             )
-        _check_power_table(config, description)
+        _check_device(config, description)
+        check_power_table(description)
         firmware_path = options.firmware or description.firmware
         firmware = None
         if firmware_path is not None:
             firmware = FirmwareImage.load(firmware_path, load_address=description.load_address)
         return cls(config, options, inventory, description, firmware)
 
-    def make_target(self, log_dir: Path) -> Target:
-        target = self.config.hook.pytest_hil_make_target(
-            config=self.config, description=self.description, log_dir=log_dir
-        )
-        if target is None:
-            raise HilConfigError(f"no plugin created a target for backend {self.description.backend!r}")
-        return target
+    @property
+    def parts(self) -> PartsMaker:
+        """Targets, update clients, boot observers and power switches, through the hooks."""
+        return PartsMaker(self.config.hook, self.config, log_dir=self.options.log_dir)
+
+    def make_target(self, log_dir: Path | None = None) -> Target:
+        return self.parts.target(self.description)
 
     def log_path_for(self, nodeid: str, suffix: str = ".log") -> Path:
         self.options.log_dir.mkdir(parents=True, exist_ok=True)
@@ -73,20 +77,17 @@ class HilRun:
         return props
 
 
-def _check_power_table(config: pytest.Config, description: TargetDescription) -> None:
-    """A broken [targets.NAME.power] table stops the run before any test.
-
-    Drivers of other plugins are checked when the ``power`` fixture asks for them.
-    """
-    spec = description.options.get("power")
-    if spec is None:
+def _check_device(config: pytest.Config, description: TargetDescription) -> None:
+    """A ``device`` no installed profile provides stops the run before any test."""
+    if description.device is None:
         return
-    from ..power import power_from_spec
-
-    driver = spec.get("driver") if isinstance(spec, dict) else None
-    if isinstance(driver, str) and driver not in ("command", "target"):
-        return
-    power_from_spec(description)
+    names = sorted({n for ns in config.hook.pytest_hil_device_names(config=config) for n in ns})
+    if description.device not in names:
+        raise HilConfigError(
+            f"{description.source}: target {description.name!r} names device profile {description.device!r}, "
+            f"which no installed plugin provides (installed: {', '.join(names) or 'none'}): fix `device` or "
+            "install the profile's package"
+        )
 
 
 def log_file_name(nodeid: str, suffix: str = ".log") -> str:

@@ -1,40 +1,41 @@
 """Power control: drivers (one module each) and power-cut triggers.
 
-* :class:`TargetPower` - the target's own power (emulators: exact cuts);
+* emulated targets bring their own switch (``backends/emulated.py``: exact cuts);
 * :class:`CommandPower` - any bench relay, PDU or USB hub with a command line;
 * :mod:`.triggers` - *when* to cut: a console pattern, the N-th update byte,
-  a time after an event, or the k-th flash write (emulators).
+  a time after an event, or the k-th flash write (targets that can watch flash).
+
+Drivers register through the ``pytest_hil_make_power`` hook (the built-in ones
+in :mod:`.plugin`, loaded by every pytest run), so a team adds its own without
+patching this package.
 """
 
-from .command import CommandPower
-from .control import Cut, Power, PowerCutInterrupt, PowerCutNotTriggered
-from .emulated import TargetPower
-from .triggers import after, after_update_bytes, at_flash_write, on_console
+import importlib
+from typing import TYPE_CHECKING
+
+# Imported on first use: the entry point loads ``power.plugin`` in every run.
+_EXPORTS = {
+    "CommandPower": "command",
+    "Cut": "control", "Power": "control", "PowerCutInterrupt": "control", "PowerCutNotTriggered": "control",
+    "after": "triggers", "after_update_bytes": "triggers", "at_flash_write": "triggers", "on_console": "triggers",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .command import CommandPower
+    from .control import Cut, Power, PowerCutInterrupt, PowerCutNotTriggered
+    from .triggers import after, after_update_bytes, at_flash_write, on_console
+
+__all__ = sorted(_EXPORTS)
 
 
-
-def power_from_spec(description, target=None):
-    """The built-in power drivers from a ``[targets.NAME.power]`` table.
-
-    With ``target=None`` it only validates (the run does that at start-up, so
-    a broken table stops the run before any test).
-    """
-    from ..errors import HilConfigError
-
-    spec = description.options.get("power")
-    where = f"{description.source}: [targets.{description.name}.power]"
-    if not isinstance(spec, dict) or not isinstance(spec.get("driver"), str):
-        raise HilConfigError(f'{where} must be a table with a `driver` key (e.g. driver = "command")')
-    if spec["driver"] == "command":
-        return CommandPower.from_spec(spec, where)
-    if spec["driver"] == "target":
-        return TargetPower(target) if target is not None else None
-    raise HilConfigError(f"{where}: no installed plugin provides power driver {spec['driver']!r} "
-                         "(built in: command, target)")
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
 
-__all__ = [
-    "power_from_spec",
-    "CommandPower", "Cut", "Power", "PowerCutInterrupt", "PowerCutNotTriggered", "TargetPower",
-    "after", "after_update_bytes", "at_flash_write", "on_console",
-]
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -147,12 +147,14 @@ class AtFlashWrite(Trigger):
         self._watch = None
 
     def arm(self, cut: "Cut") -> None:
+        from ..protocols.flash import FlashWatcher
+
         target = cut.target
-        watch_writes = getattr(target, "watch_flash_writes", None)
-        if watch_writes is None:
+        if not isinstance(target, FlashWatcher):
             raise HilConfigError(
-                f"at_flash_write needs an emulator backend that traps flash writes; "
-                f"target {target.name!r} uses {target.backend!r}: use on_console/after instead"
+                f"at_flash_write needs a target that can {FlashWatcher.capability}; target {target.name!r} "
+                f"(backend {target.backend!r}) cannot (the emulator backends can): use on_console, "
+                "after_update_bytes or after instead"
             )
         regions = [target.description.region(self.region)] if self.region else None
 
@@ -162,8 +164,8 @@ class AtFlashWrite(Trigger):
                 return True
             return False
 
-        self._watch = watch_writes(regions, cut_before=decide)
-        self._watch.__enter__()
+        self._watch = target.watch_flash_writes(regions, cut_before=decide)
+        self._watch.start()
 
     def disarm(self) -> None:
         if self._watch is not None:

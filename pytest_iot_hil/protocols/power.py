@@ -23,3 +23,19 @@ class PowerSwitch(ABC):
         if off_s > 0:
             time.sleep(off_s)
         self.on()
+
+    def properties(self) -> dict[str, str]:
+        """Facts about the switch for the JUnit report (driver, port, ...)."""
+        return {}
+
+
+class BuiltInPower(ABC):
+    """A target that brings its own power switch (emulators: the emulated supply).
+
+    A board on a probe has none: its power comes from a switch named in the
+    inventory (``[targets.NAME.power]``).
+    """
+
+    @abstractmethod
+    def power_switch(self) -> PowerSwitch:
+        """The switch that powers this target."""

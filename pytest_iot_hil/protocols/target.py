@@ -3,7 +3,10 @@
 A :class:`TargetDescription` is plain data read from the inventory; a
 :class:`Target` is the live object a backend builds from it.  Tests only use
 the methods below, so a suite written against QEMU runs unchanged on Renode or
-a real board.
+a real board. Power is not a target's own business: it goes through a
+:class:`~pytest_iot_hil.protocols.power.PowerSwitch` (emulators bring theirs,
+see :class:`~pytest_iot_hil.protocols.power.BuiltInPower`). What only an
+emulator can do with flash is in :mod:`.flash`.
 """
 
 from __future__ import annotations
@@ -63,6 +66,12 @@ class TargetDescription:
     options: dict[str, Any] = dataclasses.field(default_factory=dict)
     #: Where the description came from, for error messages.
     source: str = "<built-in>"
+    #: The device profile whose firmware this target runs (``device = "demo"``):
+    #: it provides the update client, the boot observer and the image rules.
+    device: str | None = None
+    #: The ``[targets.NAME.power]`` table: which power switch drives the target
+    #: (``driver = "command"``, ...); ``None``: the target's own, if it has one.
+    power: dict[str, Any] | None = None
 
     def region(self, name: str) -> MemoryRegion:
         for region in self.regions:
@@ -108,23 +117,16 @@ class Target(ABC):
     def close(self) -> None:
         """Release everything (processes, sockets, probes). Idempotent."""
 
-    # -- power and reset -------------------------------------------------
+    # -- reset -------------------------------------------------------------
     @abstractmethod
     def reset(self) -> None:
         """System reset: the core restarts, RAM and flash keep their contents."""
 
-    @abstractmethod
-    def power_off(self) -> None:
-        """Cut power: flash keeps its contents, RAM does not."""
-
-    @abstractmethod
-    def power_on(self) -> None:
-        """Restore power; the target boots from its flash."""
-
     @property
-    @abstractmethod
     def powered(self) -> bool:
-        """Whether the target is currently powered."""
+        """Whether the target is up. Power itself is a :class:`~pytest_iot_hil.protocols.power.PowerSwitch`'s
+        business; a target that knows when it lost power (an emulator) says so here."""
+        return True
 
     # -- memory ------------------------------------------------------------
     @abstractmethod

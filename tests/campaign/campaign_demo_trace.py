@@ -11,11 +11,12 @@ from pathlib import Path
 
 from campaign_flashsim import SimFlash
 
-from pytest_iot_hil.bootstate.journal import SlotRecord, encode_record
-from pytest_iot_hil.campaign import Campaign, DemoOracle, DemoUpdate, LoadedCampaign, StateSpace, Trace
+from pytest_iot_hil.devices.demo.journal import SlotRecord, encode_record
+from pytest_iot_hil.campaign import Campaign, LoadedCampaign, StateSpace, Trace
+from pytest_iot_hil.devices.demo import DemoOracle, DemoUpdate
 from pytest_iot_hil.campaign.trace import Mark
 from pytest_iot_hil.images.mcuboot import read_image
-from pytest_iot_hil.inventory import builtin_targets, demo_firmware_dir
+from pytest_iot_hil.devices.demo.layout import builtin_target, firmware_dir as demo_firmware_dir
 
 JOURNAL = 0xC000
 SLOT_A, SLOT_B = 0x10000, 0x88000
@@ -41,7 +42,7 @@ def demo_records(v1: bytes, v2: bytes) -> dict[str, bytes]:
 
 
 def build_demo_campaign() -> LoadedCampaign:
-    description = builtin_targets()["qemu-mps2-an385"]
+    description = builtin_target()
     root = demo_firmware_dir()
     v1 = (root / "app-v1-slotA.signed.bin").read_bytes()
     v2 = (root / "app-v2-slotB.signed.bin").read_bytes()

@@ -25,9 +25,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_iot_hil.campaign import Campaign, DemoOracle, DemoUpdate
+from pytest_iot_hil.campaign import Campaign
+from pytest_iot_hil.devices.demo import DemoOracle, DemoUpdate
 from pytest_iot_hil.campaign.standalone import run_campaign
-from pytest_iot_hil.inventory import demo_firmware_dir
+from pytest_iot_hil.devices.demo.layout import firmware_dir as demo_firmware_dir
 
 pytestmark = pytest.mark.needs_qemu
 

@@ -10,22 +10,23 @@ import types
 import pytest
 from campaign_demo_trace import JOURNAL, SLOT_A, SLOT_B, build_demo_campaign
 
-from pytest_iot_hil.campaign import Campaign, DemoOracle, DemoUpdate, LoadedCampaign, StateSpace, TraceError
-from pytest_iot_hil.campaign import campaign as campaign_module
+from pytest_iot_hil.campaign import Campaign, LoadedCampaign, StateSpace, TraceError
+from pytest_iot_hil.devices.demo import DemoOracle, DemoUpdate
+from pytest_iot_hil.campaign import load as campaign_module
 from pytest_iot_hil.campaign.cache import TraceCache
 from pytest_iot_hil.campaign.cuts import parse_selection
-from pytest_iot_hil.campaign.demo_oracle import DemoObservation
+from pytest_iot_hil.devices.demo.oracle import DemoObservation
 from pytest_iot_hil.campaign.errors import CampaignError
 from pytest_iot_hil.campaign.options import CampaignOptions
 from pytest_iot_hil.campaign.oracle import CutContext
 from pytest_iot_hil.campaign.plugin import CampaignSession
 from pytest_iot_hil.campaign.trace import check_watching
-from pytest_iot_hil.bootstate.bootline import parse_boot_line
+from pytest_iot_hil.devices.demo.bootline import parse_boot_line
 from pytest_iot_hil.errors import HilError, TargetError
-from pytest_iot_hil.inventory import builtin_targets, demo_firmware_dir
-from pytest_iot_hil.update.client import UpdateError
+from pytest_iot_hil.devices.demo.layout import builtin_target, firmware_dir as demo_firmware_dir
+from pytest_iot_hil.update import UpdateError
 
-DESCRIPTION = builtin_targets()["qemu-mps2-an385"]
+DESCRIPTION = builtin_target()
 BUGGY_FACTORY = next(iter(sorted(demo_firmware_dir().glob("buggy/B*/factory-v1.bin"))), demo_firmware_dir() / "none")
 
 
@@ -44,8 +45,8 @@ def test_campaigns_differing_only_in_firmware_get_their_own_trace(tmp_path, monk
     monkeypatch.setattr(campaign_module, "load_campaign", fake_load)
     config = types.SimpleNamespace(cache=None, stash=pytest.Stash())
     (tmp_path / "campaign-cache").mkdir()
-    run = types.SimpleNamespace(description=DESCRIPTION, options=types.SimpleNamespace(log_dir=tmp_path),
-                                firmware=None)
+    run = types.SimpleNamespace(description=DESCRIPTION, options=types.SimpleNamespace(log_dir=tmp_path, timeout=10),
+                                firmware=None, parts=types.SimpleNamespace(device_opener=lambda *a, **k: None))
     session = CampaignSession(config)
     oracle = DemoOracle()  # one instance, shared by both tests
     options = CampaignOptions(parse_selection("boundaries"), 1, None, "classes")

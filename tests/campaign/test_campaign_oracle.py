@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from campaign_demo_trace import JOURNAL, SLOT_A, SLOT_B, build_demo_campaign
 
-from pytest_iot_hil.bootstate.bootline import parse_boot_line
-from pytest_iot_hil.bootstate.journal import encode_record
-from pytest_iot_hil.campaign.demo_oracle import DemoObservation
+from pytest_iot_hil.devices.demo.bootline import parse_boot_line
+from pytest_iot_hil.devices.demo.journal import encode_record
+from pytest_iot_hil.devices.demo.oracle import DemoObservation
 from pytest_iot_hil.campaign.oracle import CutContext
 from pytest_iot_hil.images import peek_image
 

@@ -13,7 +13,7 @@ OWN_CAMPAIGN = '''
 import pytest
 
 from pytest_iot_hil.campaign import Oracle, Violation
-from pytest_iot_hil.update.demo_images import demo_image
+from pytest_iot_hil.devices.demo.images import demo_image
 
 IMAGE = demo_image("v2", slot="B")
 
@@ -21,7 +21,7 @@ IMAGE = demo_image("v2", slot="B")
 def our_update(device):
     # Our release process: send the image, let it boot on trial. No confirm.
     device.ota.install(IMAGE)
-    device.ota.wait_for_boot()
+    device.boot.wait_for_boot()
 
 
 class OurOracle(Oracle):

@@ -28,7 +28,7 @@ def pytest_addhooks(pluginmanager):
 
 CAMPAIGN = """
 import pytest
-from pytest_iot_hil.campaign import DemoOracle, DemoUpdate
+from pytest_iot_hil.devices.demo import DemoOracle, DemoUpdate
 
 @pytest.mark.hil_campaign(procedure=DemoUpdate(), oracle=DemoOracle(), cuts="sample:6")
 def test_cut(power_cut):
@@ -38,7 +38,8 @@ def test_cut(power_cut):
 # A team's own oracle: the demo one, plus a (made-up) rule that every cut breaks.
 PICKY = """
 import pytest
-from pytest_iot_hil.campaign import DemoOracle, DemoUpdate, Violation
+from pytest_iot_hil.campaign import Violation
+from pytest_iot_hil.devices.demo import DemoOracle, DemoUpdate
 
 class PickyOracle(DemoOracle):
     def check(self, device, ctx):

@@ -7,7 +7,8 @@ import hashlib
 import pytest
 from campaign_flashsim import SimFlash, replay, sample_update
 
-from pytest_iot_hil.campaign.states import ERASE, NOOP, PROGRAM, FlashGeometry, StateSpace, group_ops
+from pytest_iot_hil.campaign.ops import ERASE, NOOP, PROGRAM, FlashGeometry
+from pytest_iot_hil.campaign.states import StateSpace, group_ops
 from pytest_iot_hil.campaign.torn import TORN, TORN_BITS, TORN_NOISE, variants
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_iot_hil.images.validate import check_demo_image
+from pytest_iot_hil.devices.demo.image_check import check_demo_image
 
 ROOT = Path(__file__).resolve().parents[2]
 FW = ROOT / "firmware_fixtures"

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_iot_hil.images import check_demo_image, read_image, verify_with_imgtool
+from pytest_iot_hil.devices.demo.image_check import check_demo_image
+from pytest_iot_hil.images import read_image, verify_with_imgtool
 
 FIXTURES = Path(__file__).resolve().parents[2] / "firmware_fixtures"
 TOOL = FIXTURES / "tools" / "make_bad_images.py"

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from pytest_iot_hil.errors import HilError
-from pytest_iot_hil.images import DEMO_SLOT_BASES, DEMO_SLOT_SIZE, ImageBuildError, read_image, sign
+from pytest_iot_hil.devices.demo.layout import HEADER_SIZE as DEMO_HEADER_SIZE, SLOT_BASES as DEMO_SLOT_BASES, SLOT_SIZE as DEMO_SLOT_SIZE
+from pytest_iot_hil.images import ImageBuildError, read_image, sign
 
 FIXTURES = Path(__file__).resolve().parents[2] / "firmware_fixtures"
 BUILD = FIXTURES / "build"
@@ -43,7 +44,7 @@ def test_sign_reproduces_every_committed_image(path, tmp_path, good_images):
     raw = tmp_path / "raw.bin"
     raw.write_bytes(info.payload)  # what objcopy wrote: --pad-header adds the header room
     out = sign(raw, tmp_path / "signed.bin", version=info.version, security_counter=info.security_counter,
-               slot_base=info.load_addr, slot_size=DEMO_SLOT_SIZE)
+               slot_base=info.load_addr, slot_size=DEMO_SLOT_SIZE, header_size=DEMO_HEADER_SIZE)
     assert out == tmp_path / "signed.bin"
     assert out.read_bytes() == data
 
@@ -63,14 +64,14 @@ def test_sign_of_the_local_raw_build_matches_its_signed_output(raw, tmp_path):
     if info.payload != raw.read_bytes():
         pytest.skip(f"{raw.name} and {signed.name} come from different builds (a rebuild is running?)")
     out = sign(raw, tmp_path / "out.bin", version=info.version, security_counter=info.security_counter,
-               slot_base=info.load_addr, slot_size=DEMO_SLOT_SIZE)
+               slot_base=info.load_addr, slot_size=DEMO_SLOT_SIZE, header_size=DEMO_HEADER_SIZE)
     assert out.read_bytes() == expected
 
 
 def test_missing_input(tmp_path):
     with pytest.raises(ImageBuildError, match=r"cannot sign .*missing\.bin: the file does not exist"):
         sign(tmp_path / "missing.bin", tmp_path / "out.bin", version="1.0.0", security_counter=1,
-             slot_base=0x10000, slot_size=DEMO_SLOT_SIZE)
+             slot_base=0x10000, slot_size=DEMO_SLOT_SIZE, header_size=DEMO_HEADER_SIZE)
 
 
 def test_imgtool_errors_name_the_input_and_quote_imgtool(tmp_path, good_images):
@@ -78,11 +79,12 @@ def test_imgtool_errors_name_the_input_and_quote_imgtool(tmp_path, good_images):
     raw.write_bytes(read_image(good_images["app-v1-slotA.signed.bin"]).payload)
     with pytest.raises(ImageBuildError) as exc:
         sign(raw, tmp_path / "out.bin", version="1.x", security_counter=1, slot_base=0x10000,
-             slot_size=DEMO_SLOT_SIZE)
+             slot_size=DEMO_SLOT_SIZE, header_size=DEMO_HEADER_SIZE)
     message = str(exc.value)
     assert str(raw) in message and "1.x" in message
     assert "Invalid value for '-v' / '--version'" in message  # imgtool's own words
     assert isinstance(exc.value, HilError)
 
     with pytest.raises(ImageBuildError, match=r"imgtool could not sign .*app\.bin.*: Error: Image size .* exceeds"):
-        sign(raw, tmp_path / "out.bin", version="1.0.0", security_counter=1, slot_base=0x10000, slot_size=0x1000)
+        sign(raw, tmp_path / "out.bin", version="1.0.0", security_counter=1, slot_base=0x10000, slot_size=0x1000,
+             header_size=DEMO_HEADER_SIZE)

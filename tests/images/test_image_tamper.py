@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from pytest_iot_hil.devices.demo.image_check import check_demo_image
+from pytest_iot_hil.devices.demo.layout import SLOT_SIZE
 from pytest_iot_hil.images import (
-    ImageBuildError, ImageFormatError, check_demo_image, flip_byte, mix_and_match, read_image, resign,
+    ImageBuildError, ImageFormatError, flip_byte, mix_and_match, read_image, resign,
     set_load_addr, truncate, verify_with_imgtool, wrong_slot,
 )
 from pytest_iot_hil.images.mcuboot import IMAGE_MAGIC, TLV_SEC_CNT, TLV_SHA256
@@ -153,12 +155,12 @@ def test_mix_and_match(good_images):
 @pytest.mark.parametrize("path", GOOD_IMAGES, ids=lambda p: p.name)
 def test_resign_with_the_same_counter_reproduces_the_image(path, good_images):
     data = good_images[path.name]
-    assert resign(data, security_counter=read_image(data).security_counter) == data
+    assert resign(data, security_counter=read_image(data).security_counter, slot_size=SLOT_SIZE) == data
 
 
 def test_resign_below_the_floor(good):
     info = read_image(good)
-    low = resign(good, security_counter=0)
+    low = resign(good, security_counter=0, slot_size=SLOT_SIZE)
     low_info = read_image(low)
     assert low_info.hash_ok and verify_with_imgtool(low) == "OK"
     assert low_info.security_counter == 0
@@ -168,14 +170,14 @@ def test_resign_below_the_floor(good):
 
 
 def test_resign_with_a_new_version(good):
-    again = read_image(resign(good, security_counter=9, version="7.1.2+3"))
+    again = read_image(resign(good, security_counter=9, version="7.1.2+3", slot_size=SLOT_SIZE))
     assert (again.version, again.version_tuple, again.security_counter) == ("7.1.2+3", (7, 1, 2, 3), 9)
     assert again.hash_ok
 
 
 def test_resign_errors_name_the_problem(good):
     with pytest.raises(ImageBuildError, match=r"imgtool could not sign .*version not-a-version.*"):
-        resign(good, security_counter=1, version="not-a-version")
+        resign(good, security_counter=1, version="not-a-version", slot_size=SLOT_SIZE)
     with pytest.raises(ImageBuildError, match="imgtool could not sign"):
         resign(good, security_counter=1, slot_size=0x1000)  # larger than the slot
 
@@ -183,7 +185,7 @@ def test_resign_errors_name_the_problem(good):
 def test_wrong_slot(good):
     info = read_image(good)
     other = OTHER_BASE[info.load_addr]
-    moved = wrong_slot(good)
+    moved = wrong_slot(good, slot_bases=SLOT_BASES, slot_size=SLOT_SIZE)
     moved_info = read_image(moved)
     assert moved_info.hash_ok and verify_with_imgtool(moved) == "OK"
     assert moved_info.load_addr == other and moved_info.rom_fixed
@@ -195,6 +197,6 @@ def test_wrong_slot(good):
 
 def test_helpers_never_change_their_input(good):
     copy = bytes(good)
-    flip_byte(good, "payload"), truncate(good), set_load_addr(good, 0), resign(good, security_counter=0)
+    flip_byte(good, "payload"), truncate(good), set_load_addr(good, 0), resign(good, security_counter=0, slot_size=SLOT_SIZE)
     assert good == copy
     assert int.from_bytes(good[:4], "little") == IMAGE_MAGIC

@@ -7,7 +7,9 @@ import struct
 
 import pytest
 
-from pytest_iot_hil.images import check_demo_image, digest_prefix, flip_byte, read_image, set_load_addr, truncate
+from pytest_iot_hil.devices.demo.image_check import check_demo_image, digest_prefix
+from pytest_iot_hil.devices.demo.layout import HEADER_SIZE, SLOT_SIZE
+from pytest_iot_hil.images import flip_byte, read_image, set_load_addr, truncate
 from pytest_iot_hil.images.build import sign_bytes
 
 SLOT_SIZE = 0x78000
@@ -70,10 +72,11 @@ def mutants(data: bytes) -> list[tuple[str, bytes]]:
     # A valid image whose vector table is not the app's.
     vectors = bytearray(info.payload)
     out.append(("SP outside RAM", sign_bytes(bytes(b"\0\0\0\x30" + vectors[4:]), version=info.version,
-                                              security_counter=info.security_counter, slot_base=info.load_addr)))
+                                              security_counter=info.security_counter, slot_base=info.load_addr,
+                                              slot_size=SLOT_SIZE, header_size=HEADER_SIZE)))
     out.append(("PC even", sign_bytes(bytes(vectors[:4] + bytes([vectors[4] & 0xFE]) + vectors[5:]),
                                       version=info.version, security_counter=info.security_counter,
-                                      slot_base=info.load_addr)))
+                                      slot_base=info.load_addr, slot_size=SLOT_SIZE, header_size=HEADER_SIZE)))
     return out
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from pytest_iot_hil.images.build import sign_bytes
+from pytest_iot_hil.devices.demo.layout import HEADER_SIZE, SLOT_SIZE
 from pytest_iot_hil.images.mcuboot import read_image
 from pytest_iot_hil.update import UpdateError
-from pytest_iot_hil.update.cobs import decode, encode
-from pytest_iot_hil.update.demo_images import demo_image
+from pytest_iot_hil.devices.demo.cobs import decode, encode
+from pytest_iot_hil.devices.demo.images import demo_image
 
 V2 = demo_image("v2", slot="B")
 
@@ -26,8 +27,8 @@ def test_cobs_rejects_garbage():
 
 
 @pytest.mark.hil
-def test_a_frame_damaged_on_the_wire_is_resent(ota):
-    ota.wait_for_boot()
+def test_a_frame_damaged_on_the_wire_is_resent(ota, boot):
+    boot.wait_for_boot()
     original = ota.console.send
     damaged = []
 
@@ -45,8 +46,8 @@ def test_a_frame_damaged_on_the_wire_is_resent(ota):
 
 
 @pytest.mark.hil
-def test_a_refused_chunk_is_named_in_the_error(ota):
-    ota.wait_for_boot()
+def test_a_refused_chunk_is_named_in_the_error(ota, boot):
+    boot.wait_for_boot()
     image = V2.read_bytes()
     ota.begin(image)
     ota.send_chunk(image, 0)
@@ -59,13 +60,14 @@ def test_a_refused_chunk_is_named_in_the_error(ota):
 
 def test_progress_is_shown_for_long_transfers(pytester):
     info = read_image(V2)
-    big = sign_bytes(info.payload + bytes(40 * 1024), version="2.0.0", security_counter=2, slot_base=0x88000)
+    big = sign_bytes(info.payload + bytes(40 * 1024), version="2.0.0", security_counter=2, slot_base=0x88000,
+                     slot_size=SLOT_SIZE, header_size=HEADER_SIZE)
     (pytester.path / "big.bin").write_bytes(big)
     pytester.makepyfile('''
 import pytest
 @pytest.mark.hil
-def test_transfer(ota):
-    ota.wait_for_boot()
+def test_transfer(ota, boot):
+    boot.wait_for_boot()
     ota.transfer("big.bin")
 ''')
     result = pytester.runpytest("--hil", "-p", "no:cacheprovider")

@@ -11,18 +11,13 @@ import json
 
 import pytest
 
-from pytest_iot_hil.assertions import (
-    BootHistory,
-    assert_boot_attempts,
-    assert_journal_matches,
-    assert_rolled_back,
-    assert_running,
-)
-from pytest_iot_hil.bootstate.journal import SlotRecord, encode_record, read_journal
-from pytest_iot_hil.inventory import demo_firmware_dir
+from pytest_iot_hil.assertions import BootHistory, assert_boot_attempts, assert_rolled_back, assert_running
+from pytest_iot_hil.devices.demo.assertions import assert_journal_matches
+from pytest_iot_hil.devices.demo.journal import SlotRecord, encode_record, read_journal
+from pytest_iot_hil.devices.demo.layout import firmware_dir as demo_firmware_dir
 from pytest_iot_hil.images.mcuboot import read_image
 from pytest_iot_hil.update import UpdateError
-from pytest_iot_hil.update.demo_images import demo_image
+from pytest_iot_hil.devices.demo.images import demo_image
 
 pytestmark = pytest.mark.hil
 
@@ -31,36 +26,36 @@ SLOT_B = (0x88000, 0x78000)
 
 
 @pytest.fixture
-def booted(ota):
+def booted(ota, boot):
     """The factory device, booted into v1 and confirmed (so it accepts updates)."""
-    first = ota.wait_for_boot()
+    first = boot.wait_for_boot()
     assert first.version == "1.0.0" and first.slot == "A"
     return ota
 
 
-def crosscheck(ota, target) -> None:
-    assert_journal_matches(ota.info(), read_journal(target))
+def crosscheck(boot, target) -> None:
+    assert_journal_matches(boot.info(), read_journal(target))
 
 
-def test_v1_to_v2_trial_confirm_survives_reboots_and_power_cycle(booted, console, hil_target):
+def test_v1_to_v2_trial_confirm_survives_reboots_and_power_cycle(booted, console, hil_target, boot):
     ota = booted
     facts = ota.install(demo_image("v2", slot="B"))
     assert facts["version"] == "2.0.0" and facts["state"] == "PENDING"
-    trial = ota.wait_for_boot()
+    trial = boot.wait_for_boot()
     assert (trial.slot, trial.version, trial.state, trial.tries) == ("B", "2.0.0", "PENDING", 2)
     ota.confirm()
-    crosscheck(ota, hil_target)
+    crosscheck(boot, hil_target)
     for _ in range(3):
         ota.reboot()
-        boot = ota.wait_for_boot()
-        assert (boot.slot, boot.version, boot.state) == ("B", "2.0.0", "CONFIRMED")
+        seen = boot.wait_for_boot()
+        assert (seen.slot, seen.version, seen.state) == ("B", "2.0.0", "CONFIRMED")
     hil_target.power_off()
     hil_target.power_on()
-    boot = ota.wait_for_boot()
-    assert boot.reset == "POWER_ON"
+    seen = boot.wait_for_boot()
+    assert seen.reset == "POWER_ON"
     assert_running(console, version="2.0.0", slot="B", state="CONFIRMED")
-    assert boot.floor == 2, "confirming v2 (SEC_CNT 2) must raise the anti-rollback floor"
-    crosscheck(ota, hil_target)
+    assert seen.floor == 2, "confirming v2 (SEC_CNT 2) must raise the anti-rollback floor"
+    crosscheck(boot, hil_target)
 
 
 def _bad_images(slot: str) -> list:
@@ -73,7 +68,7 @@ def _bad_images(slot: str) -> list:
 
 
 @pytest.mark.parametrize("variant, code", _bad_images("B"))
-def test_corrupt_image_is_rejected_and_v1_untouched(booted, hil_target, variant, code):
+def test_corrupt_image_is_rejected_and_v1_untouched(booted, hil_target, variant, code, boot):
     ota = booted
     slot_a_before = hil_target.read_memory(*SLOT_A)
     with pytest.raises(UpdateError) as err:
@@ -81,20 +76,20 @@ def test_corrupt_image_is_rejected_and_v1_untouched(booted, hil_target, variant,
     assert err.value.code == code, str(err.value)
     assert hil_target.read_memory(*SLOT_A) == slot_a_before
     ota.reboot()
-    boot = ota.wait_for_boot()
-    assert (boot.slot, boot.version, boot.state) == ("A", "1.0.0", "CONFIRMED")
-    crosscheck(ota, hil_target)
+    seen = boot.wait_for_boot()
+    assert (seen.slot, seen.version, seen.state) == ("A", "1.0.0", "CONFIRMED")
+    crosscheck(boot, hil_target)
 
 
 @pytest.mark.parametrize(
     "name, version, reset",
     [("v3-crash", "3.0.0", "HARDFAULT"), ("v4-hang", "4.0.0", "WATCHDOG")],
 )
-def test_failing_image_rolls_back_after_exactly_three_attempts(booted, console, hil_target, name, version, reset):
+def test_failing_image_rolls_back_after_exactly_three_attempts(booted, console, hil_target, name, version, reset, boot):
     ota = booted
     ota.install(demo_image(name, slot="B"))
     # Each attempt dies by itself (a HardFault, or the watchdog on a hang).
-    boots = [ota.wait_for_boot(timeout=15, app=False) for _ in range(4)]
+    boots = [boot.wait_for_boot(timeout=15, app=False) for _ in range(4)]
     assert [b.version for b in boots] == [version] * 3 + ["1.0.0"]
     assert [b.reset for b in boots[1:]] == [reset] * 3
     assert_boot_attempts(console, 3, version=version)
@@ -103,35 +98,35 @@ def test_failing_image_rolls_back_after_exactly_three_attempts(booted, console, 
     assert journal.latest.slots["B"].state == "BAD"
     assert journal.latest.reason == "TRIES_EXHAUSTED"
     console.expect(r"app v1\S* slot=A")
-    crosscheck(ota, hil_target)
+    crosscheck(boot, hil_target)
 
 
-def test_image_that_never_confirms_rolls_back(booted, console, hil_target):
+def test_image_that_never_confirms_rolls_back(booted, console, hil_target, boot):
     ota = booted
     ota.install(demo_image("v5-noconfirm", slot="B"))
     for attempt in range(3):
-        boot = ota.wait_for_boot()
-        assert boot.version == "5.0.0" and boot.tries == 2 - attempt
+        seen = boot.wait_for_boot()
+        assert seen.version == "5.0.0" and seen.tries == 2 - attempt
         with pytest.raises(UpdateError, match="health"):
             ota.confirm()
         ota.reboot()
-    ota.wait_for_boot()
+    boot.wait_for_boot()
     assert_boot_attempts(console, 3, version="5.0.0")
     assert_rolled_back(console, to="1.0.0", reason="TRIES_EXHAUSTED")
-    crosscheck(ota, hil_target)
+    crosscheck(boot, hil_target)
 
 
-def test_downgrade_below_floor_refused_at_transfer(booted, hil_target):
+def test_downgrade_below_floor_refused_at_transfer(booted, hil_target, boot):
     ota = booted
     with pytest.raises(UpdateError) as err:
         ota.install(demo_image("downgrade", slot="B"))
     assert err.value.code == "E_ROLLBACK"
     ota.reboot()
-    assert_running([ota.wait_for_boot()], version="1.0.0", slot="A")
-    crosscheck(ota, hil_target)
+    assert_running([boot.wait_for_boot()], version="1.0.0", slot="A")
+    crosscheck(boot, hil_target)
 
 
-def test_downgrade_written_into_slot_is_refused_at_boot(booted, console, hil_target):
+def test_downgrade_written_into_slot_is_refused_at_boot(booted, console, hil_target, boot):
     """Bypass the update protocol: write the image and a PENDING record through target memory."""
     ota = booted
     image = demo_image("downgrade", slot="B").read_bytes()
@@ -150,14 +145,14 @@ def test_downgrade_written_into_slot_is_refused_at_boot(booted, console, hil_tar
     region = hil_target.description.region("journal")
     hil_target.write_memory(region.start + sector * 4096 + index * 64, record)
     ota.reboot()
-    boots = [ota.wait_for_boot()]
+    boots = [boot.wait_for_boot()]
     assert_running(boots, version="1.0.0", slot="A")
     assert boots[-1].rollback == "INVALID"
     journal = read_journal(hil_target)
     assert journal.latest.slots["B"].state == "BAD"
     assert journal.latest.floor == 1
     assert "app v0.9.0" not in console.transcript.decode(errors="replace")
-    crosscheck(ota, hil_target)
+    crosscheck(boot, hil_target)
 
 
 def test_interrupted_transfer_resumes(booted, hil_target):
@@ -173,15 +168,15 @@ def test_interrupted_transfer_resumes(booted, hil_target):
     assert hil_target.read_memory(SLOT_B[0], len(image)) == image
 
 
-def test_mark_bad_rolls_back(booted, console, hil_target):
+def test_mark_bad_rolls_back(booted, console, hil_target, boot):
     ota = booted
     ota.install(demo_image("v2", slot="B"))
-    ota.wait_for_boot()
+    boot.wait_for_boot()
     ota.mark_bad()
-    boot = ota.wait_for_boot()
-    assert (boot.version, boot.rollback) == ("1.0.0", "MARK_BAD")
+    seen = boot.wait_for_boot()
+    assert (seen.version, seen.rollback) == ("1.0.0", "MARK_BAD")
     assert_rolled_back(console, to="1.0.0", reason="MARK_BAD")
-    crosscheck(ota, hil_target)
+    crosscheck(boot, hil_target)
 
 
 def test_failed_assertion_shows_the_boot_history(booted, console):

@@ -67,9 +67,9 @@ def test_defaults(pytester):
     assert d["scope"] == "function" and d["timeout"] == 10.0
     assert d["log_dir"] == str(pytester.path / "hil-logs")
     # The built-in target boots the firmware bundled with the package.
-    from pytest_iot_hil.inventory import builtin_targets
+    from pytest_iot_hil.devices.demo.layout import builtin_target
 
-    bundled = builtin_targets()["qemu-mps2-an385"].firmware
+    bundled = builtin_target().firmware
     assert bundled.is_file()
     assert d["firmware"] == str(bundled)
 

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from pytest_iot_hil.inventory import demo_firmware_dir
+from pytest_iot_hil.devices.demo.layout import firmware_dir as demo_firmware_dir
 
 FACTORY = demo_firmware_dir() / "factory-v1.bin"
 

@@ -17,20 +17,18 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .target import GdbAccess, QemuTarget
 
 from ...errors import TargetError
-from ...protocols.flash import FlashWrite
+from ...protocols.flash import CutDecision, FlashWatch, FlashWrite
 from ...protocols.target import MemoryRegion
 from .gdbstub import GdbTimeout
 
 GRANULE = 0x1000
 _WATCH = re.compile(rb"watch:([0-9a-fA-F]+)")
-
-
-#: Called before write ``index`` lands in ``region`` (sector at ``sector``);
-#: return True to cut power right there.
-CutDecision = Callable[[int, str, int], bool]
 
 
 def _granules(regions: Sequence[MemoryRegion]) -> dict[int, tuple[int, str]]:
@@ -44,32 +42,31 @@ def _granules(regions: Sequence[MemoryRegion]) -> dict[int, tuple[int, str]]:
     return out
 
 
-class FlashWatch:
-    """Context manager: while active, every write into ``regions`` is trapped.
+class QemuFlashWatch(FlashWatch):
+    """While active, every write into ``regions`` is trapped (a :class:`~pytest_iot_hil.protocols.flash.FlashWatch`).
 
     ``cut_before(index, region, sector)`` may ask for a power cut before a
     write; the target is then powered off with flash exactly as it was before
     that write. Writes that happen are appended to :attr:`writes`.
     """
 
-    def __init__(self, target, regions: Sequence[MemoryRegion], *, cut_before: CutDecision | None = None) -> None:
+    def __init__(self, access: "GdbAccess", target: "QemuTarget", regions: Sequence[MemoryRegion], *,
+                 cut_before: CutDecision | None = None) -> None:
+        super().__init__()
+        self.access = access
         self.target = target
         self.regions = list(regions)
         self.cut_before = cut_before
-        self.writes: list[FlashWrite] = []
-        self.hits = 0
-        self.cut_at: int | None = None
-        self.error: BaseException | None = None
         self._granules = _granules(self.regions)
         self._mirror: dict[int, bytes] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------
-    def __enter__(self) -> "FlashWatch":
+    def start(self) -> None:
         target = self.target
-        with target._gdb_lock:
-            gdb = target._require_running()
+        with self.access.lock:
+            gdb = self.access.require()
             was_running = gdb.running
             gdb.halt()
             inserted = []
@@ -86,13 +83,9 @@ class FlashWatch:
                 raise
             if was_running:
                 gdb.cont()
-        target._active_watch = self
+            self.access.watch = self
         self._thread = threading.Thread(target=self._serve, name=f"flash-watch-{target.name}", daemon=True)
         self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def stop_watching(self) -> None:
         """Stop trapping (the target lost power); :meth:`close` still tidies up."""
@@ -109,11 +102,11 @@ class FlashWatch:
             self._thread.join(10)
             self._thread = None
         target = self.target
-        if target._active_watch is self:
-            target._active_watch = None
-        if target.powered and target._gdb is not None:
-            with target._gdb_lock:
-                gdb = target._gdb
+        with self.access.lock:
+            if self.access.watch is self:
+                self.access.watch = None
+            gdb = self.access.current
+            if target.powered and gdb is not None:
                 was_running = gdb.running
                 gdb.halt()
                 for start, (size, _) in self._granules.items():
@@ -128,8 +121,8 @@ class FlashWatch:
         target = self.target
         try:
             while not self._stop.is_set():
-                with target._gdb_lock:
-                    gdb = target._gdb
+                with self.access.lock:
+                    gdb = self.access.current
                     if gdb is None or not gdb.running:
                         # Powered off, or halted by the test thread (it resumes it).
                         if gdb is None:
@@ -158,7 +151,8 @@ class FlashWatch:
         self.hits += 1
         if self.cut_before is not None and self.cut_before(index, region, start):
             self.cut_at = index
-            self.target._power_off_locked()
+            # The core is halted at the store: flash holds exactly the stores before it.
+            self.target.power_off()
             return
         gdb.remove_write_watchpoint(start, size)
         gdb.step()

@@ -2,6 +2,9 @@
 
 This module is a pytest plugin of its own (``pytest11`` entry point
 ``iot_hil_qemu``), written exactly as a third-party backend would be.
+
+Its hooks are ``optionalhook``: with the core plugin disabled (``-p no:iot_hil``)
+they are simply never called.
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ if TYPE_CHECKING:
 BACKEND = "qemu"
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_hil_backend_names(config: pytest.Config) -> list[str]:
     return [BACKEND]
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_hil_validate_target(config: pytest.Config, description: TargetDescription) -> bool | None:
     if description.backend != BACKEND:
         return None
@@ -31,6 +36,7 @@ def pytest_hil_validate_target(config: pytest.Config, description: TargetDescrip
     return True
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_hil_make_target(config: pytest.Config, description: TargetDescription, log_dir: Path) -> Target | None:
     if description.backend != BACKEND:
         return None

@@ -25,9 +25,12 @@ from typing import Any, Iterator
 import serial
 
 from ...errors import BackendUnavailable, HilConfigError, TargetError
-from ...firmware import FirmwareImage, Segment
+from ...firmware import Segment
 from ...processes import ManagedProcess, make_scratch_dir, remove_scratch_dir
-from ...protocols.target import Target, TargetDescription
+from ...protocols.flash import CutDecision, FlashWatch, FlashWatcher
+from ...protocols.target import MemoryRegion, TargetDescription
+from ..emulated import EmulatedTarget
+from .flashwatch import QemuFlashWatch
 from .gdbstub import GdbRemote
 from .qmp import Qmp
 
@@ -58,7 +61,7 @@ def find_qemu(description: TargetDescription) -> str:
 
 
 #: Keys of a [targets.NAME] table the QEMU backend understands (plus the common ones).
-OPTION_KEYS = {"machine", "qemu", "extra_args", "scratch_ram", "ram", "timeout", "power"}
+OPTION_KEYS = {"machine", "qemu", "extra_args", "scratch_ram", "ram", "timeout"}
 
 
 def validate(description: TargetDescription) -> None:
@@ -67,7 +70,8 @@ def validate(description: TargetDescription) -> None:
     if unknown:
         raise HilConfigError(
             f"{where}: unknown key(s) {', '.join(unknown)} for backend qemu "
-            f"(known: {', '.join(sorted(OPTION_KEYS))}, and backend, firmware, flash, regions, load_address, erased_byte)"
+            f"(known: {', '.join(sorted(OPTION_KEYS))}, and the keys every backend has: "
+            "backend, device, firmware, flash, regions, load_address, erased_byte, power)"
         )
     timeout = description.options.get("timeout", 10.0)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < 3600:
@@ -147,7 +151,30 @@ def _listening_socket() -> socket.socket:
     return sock
 
 
-class QemuTarget(Target):
+class GdbAccess:
+    """One QEMU target's gdbstub, for the backend's helpers (the flash watch): one thread at a time.
+
+    Holding :attr:`lock` keeps power changes and other gdbstub users out; it
+    is re-entrant, so a helper that holds it may cut power.
+    """
+
+    def __init__(self, target: "QemuTarget") -> None:
+        self._target = target
+        self.lock = target._power_lock
+        #: The flash watch trapping stores right now, if any.
+        self.watch: FlashWatch | None = None
+
+    @property
+    def current(self) -> GdbRemote | None:
+        """The live gdbstub link, or ``None`` while powered off."""
+        return self._target._gdb
+
+    def require(self) -> GdbRemote:
+        """The live link; raises :class:`TargetError` when powered off or QEMU died."""
+        return self._target._require_running()
+
+
+class QemuTarget(EmulatedTarget, FlashWatcher):
     backend = "qemu"
 
     def __init__(self, description: TargetDescription, *, log_dir: Path | None = None) -> None:
@@ -164,15 +191,10 @@ class QemuTarget(Target):
         self._qmp: Qmp | None = None
         self._uart_port = 0
         self._port: Any = None
-        self._firmware: FirmwareImage | None = None
-        #: Flash contents saved at power-off, written back at power-on.
-        self._saved_flash: bytes | None = None
-        self.boots = 0
-        # One thread at a time talks to the gdbstub: a FlashWatch services
+        # One thread at a time talks to the gdbstub: a flash watch services
         # watchpoint hits from its own thread while the test drives the console.
-        self._gdb_lock = threading.RLock()
+        self.gdb_access = GdbAccess(self)
         self._qmp_lock = threading.Lock()
-        self._active_watch = None
 
     # -- process ---------------------------------------------------------
     def _launch(self) -> None:
@@ -231,30 +253,25 @@ class QemuTarget(Target):
             raise TargetError(f"QEMU for target {self.name!r} exited unexpectedly. {self._qemu_output()}")
         return self._gdb
 
-    # -- lifecycle ---------------------------------------------------------
-    def start(self, firmware: FirmwareImage | None) -> None:
-        self._firmware = firmware
-        self._saved_flash = None
-        self._boot(self._initial_segments())
+    # -- the machine's life (EmulatedTarget) ---------------------------------------
+    def _power_up(self, flash: bytes | None, others: list[Segment]) -> None:
+        region = self.description.flash
+        segments = ([Segment(region.start, flash)] if flash is not None else []) + list(others)
+        self._boot(segments)
 
-    def _initial_segments(self) -> list[Segment]:
-        flash = self.description.flash
-        segments: list[Segment] = []
-        if flash is not None:
-            # Erased flash reads 0xFF; QEMU's RAM starts as zeros.
-            image = bytearray([self.description.erased_byte]) * flash.size
-            others = []
-            for seg in self._firmware.segments if self._firmware else ():
-                if flash.start <= seg.address and seg.end <= flash.end:
-                    off = seg.address - flash.start
-                    image[off : off + len(seg.data)] = seg.data
-                else:
-                    others.append(seg)
-            segments.append(Segment(flash.start, bytes(image)))
-            segments.extend(others)
-        elif self._firmware is not None:
-            segments.extend(self._firmware.segments)
-        return segments
+    def _power_down(self) -> None:
+        self._shutdown_process()
+
+    def _before_power_down(self) -> None:
+        watch = self.gdb_access.watch
+        if watch is not None:
+            # Its watchpoints die with this QEMU: a later power-on must not
+            # look like a watch that is still trapping stores.
+            watch.stop_watching()
+
+    def _read_live(self, address: int, size: int) -> bytes:
+        with self._paused() as gdb:
+            return gdb.read_memory(address, size)
 
     def _fill(self, gdb: GdbRemote, start: int, size: int, byte: int) -> bool:
         """Fill memory by running a stub on the halted core; False if not possible."""
@@ -316,31 +333,11 @@ class QemuTarget(Target):
         return self._proc is not None and self._proc.alive()
 
     def reset(self) -> None:
-        with self._gdb_lock:
+        with self._power_lock:
             self._require_running()
             with self._qmp_lock:
                 self._qmp.execute("system_reset")
             self.boots += 1
-
-    def power_off(self) -> None:
-        with self._gdb_lock:
-            self._power_off_locked()
-
-    def _power_off_locked(self) -> None:
-        if self._active_watch is not None:
-            # Its watchpoints die with this QEMU: a later power-on must not
-            # look like a watch that is still trapping stores.
-            self._active_watch.stop_watching()
-        if self._proc is None:
-            return
-        flash = self.description.flash
-        try:
-            if flash is not None and self._proc.alive():
-                # The core stops first: flash holds exactly what was stored before the cut.
-                self._saved_flash = self.read_memory(flash.start, flash.size)
-        finally:
-            self._shutdown_process()
-            self._console_reconnected()
 
     def boot_flash_state(self, flash_image: bytes) -> None:
         """Power the target on from exactly ``flash_image``, reusing the emulator.
@@ -352,10 +349,10 @@ class QemuTarget(Target):
         flash = self.description.flash
         if flash is None or len(flash_image) != flash.size:
             raise TargetError(f"boot_flash_state needs exactly {flash.size if flash else 0} bytes of flash image")
-        with self._gdb_lock:
+        with self._power_lock:
             if not self.powered:
-                self._saved_flash = bytes(flash_image)
-                self._power_on_locked()
+                self.write_flash(flash_image)
+                self.power_on()
                 return
             gdb = self._require_running()
             gdb.halt()
@@ -379,39 +376,20 @@ class QemuTarget(Target):
             return self._scratch_ram, _DEFAULT_RAM_SIZE
         return None
 
-    def watch_flash_writes(self, regions=None, *, cut_before=None):
-        """Trap writes into ``regions`` (default: the whole flash); see :class:`FlashWatch`."""
-        from .flashwatch import FlashWatch
-
+    def watch_flash_writes(self, regions: "list[MemoryRegion] | None" = None, *,
+                           cut_before: CutDecision | None = None) -> FlashWatch:
+        """Trap writes into ``regions`` (default: the whole flash); see :class:`.flashwatch.QemuFlashWatch`."""
         if regions is None:
             if self.description.flash is None:
                 raise TargetError(f"target {self.name!r} describes no flash region to watch")
             regions = [self.description.flash]
-        return FlashWatch(self, regions, cut_before=cut_before)
-
-    def power_on(self) -> None:
-        if self.powered:
-            return
-        with self._gdb_lock:
-            self._power_on_locked()
-
-    def _power_on_locked(self) -> None:
-        flash = self.description.flash
-        if flash is not None and self._saved_flash is not None:
-            self._boot([Segment(flash.start, self._saved_flash)])
-        else:
-            # No flash region described: the firmware is all there is to restore.
-            self._boot(self._initial_segments())
-
-    def program(self, firmware: FirmwareImage) -> None:
-        self.power_off()
-        self.start(firmware)
+        return QemuFlashWatch(self.gdb_access, self, regions, cut_before=cut_before)
 
     # -- memory ------------------------------------------------------------
     @contextlib.contextmanager
     def _paused(self) -> Iterator[GdbRemote]:
         """The gdbstub, with the core halted (and resumed after, if it ran)."""
-        with self._gdb_lock:
+        with self._power_lock:
             gdb = self._require_running()
             was_running = gdb.running
             # If a watchpoint hit wins the race with this halt, the store
@@ -422,15 +400,6 @@ class QemuTarget(Target):
             finally:
                 if was_running and self._gdb is gdb:
                     gdb.cont()
-
-    def read_memory(self, address: int, size: int) -> bytes:
-        if self._proc is None and self._saved_flash is not None:
-            flash = self.description.flash
-            if flash and flash.start <= address and address + size <= flash.end:
-                off = address - flash.start
-                return self._saved_flash[off : off + size]
-        with self._paused() as gdb:
-            return gdb.read_memory(address, size)
 
     def write_memory(self, address: int, data: bytes) -> None:
         with self._paused() as gdb:

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import ClassVar
 
-from ..errors import HilError
+from ...errors import HilError
+from ...protocols.boot import BootInfo
 
 #: Values the firmware prints (bootflow.c / journal.c name tables). Parsing
 #: accepts any upper-case word so a newer firmware does not break old tests.
@@ -98,22 +100,19 @@ def _check_recovery(m: re.Match[str], line: str, kind: str) -> None:
 
 
 @dataclasses.dataclass(frozen=True)
-class BootLine:
-    """The bootloader's one-line account of a boot."""
+class BootLine(BootInfo):
+    """The bootloader's one-line account of a boot (a :class:`~pytest_iot_hil.protocols.boot.BootInfo`).
 
-    slot: str | None  # "A", "B", or None in recovery
-    version: str | None  # "1.0.0", None in recovery
-    state: str  # PENDING, CONFIRMED, ... or RECOVERY
-    tries: int  # tries left after this boot's decrement
-    floor: int
-    seq: int  # seq of the latest journal record (0: none)
-    reset: str  # POWER_ON, REBOOT, WATCHDOG, HARDFAULT, MARK_BAD
-    rollback: str  # NONE, TRIES_EXHAUSTED, INVALID, MARK_BAD, NO_VALID_IMAGE
-    raw: str
+    ``slot`` is "A", "B" or None in recovery; ``state`` PENDING, CONFIRMED, ...
+    or RECOVERY; ``tries`` what is left after this boot's decrement; ``reset``
+    POWER_ON, REBOOT, WATCHDOG, HARDFAULT or MARK_BAD; ``rollback`` NONE,
+    TRIES_EXHAUSTED, INVALID, MARK_BAD or NO_VALID_IMAGE.
+    """
 
-    @property
-    def recovery(self) -> bool:
-        return self.slot is None
+    floor: int = 0
+    seq: int = 0  # seq of the latest journal record (0: none)
+
+    columns: ClassVar[tuple[str, ...]] = ("slot", "version", "state", "tries", "floor", "seq", "reset", "rollback")
 
     @property
     def version_tuple(self) -> tuple[int, int, int] | None:
@@ -131,21 +130,19 @@ class InfoSlot:
 
 
 @dataclasses.dataclass(frozen=True)
-class InfoLine:
-    """The reply to ``info``: the running image plus the journal's view of both slots."""
+class InfoLine(BootInfo):
+    """The reply to ``info``: the running image plus the journal's view of both slots.
 
-    slot: str | None  # running slot, None in the bootloader's recovery mode
-    version: str | None
-    state: str  # of the running slot; NONE when no journal record exists
-    floor: int
-    seq: int
-    slots: dict[str, InfoSlot]  # keys "A" and "B"
-    reset: str
-    raw: str
+    As a :class:`~pytest_iot_hil.protocols.boot.BootInfo`: ``state`` is the
+    running slot's (NONE when no journal record exists), ``tries`` its tries
+    left, ``rollback`` empty (the info line does not say).
+    """
 
-    @property
-    def recovery(self) -> bool:
-        return self.slot is None
+    floor: int = 0
+    seq: int = 0
+    slots: dict[str, InfoSlot] = dataclasses.field(default_factory=dict)  # keys "A" and "B"
+
+    columns: ClassVar[tuple[str, ...]] = ("slot", "version", "state", "tries", "floor", "seq", "reset")
 
 
 def _boot_line(m: re.Match[str], raw: str) -> BootLine:
@@ -169,8 +166,11 @@ def _info_line(m: re.Match[str], raw: str) -> InfoLine:
         letter: InfoSlot(m[f"{n}_state"], m[f"{n}_version"], int(m[f"{n}_sec"]), int(m[f"{n}_tries"]))
         for letter, n in (("A", "a"), ("B", "b"))
     }
+    running = _slot(m["slot"])
     return InfoLine(
-        slot=_slot(m["slot"]),
+        slot=running,
+        tries=slots[running].tries if running else 0,
+        rollback="",
         version=_version(m["version"]),
         state=m["state"],
         floor=int(m["floor"]),

@@ -7,7 +7,7 @@ import re
 import pytest
 import serial
 
-from pytest_iot_hil.bootstate import (
+from pytest_iot_hil.devices.demo.bootline import (
     BOOT_LINE_PATTERN, INFO_LINE_PATTERN, BootLine, BootLineError, InfoSlot, find_boot_lines, find_info_lines,
     parse_boot_line, parse_info_line,
 )

@@ -79,6 +79,9 @@ class Console(SpawnBase):
         self._taps: list[Callable[[bytes], None]] = []
         #: Called after every send; a backend may need a nudge to deliver input.
         self.after_send: Callable[[], None] | None = None
+        #: The device profile's :class:`~pytest_iot_hil.protocols.boot.BootObserver` for what
+        #: this console shows (set by the fixtures); the boot assertions read boots through it.
+        self.boot_observer: Any = None
         self._on_close: Callable[[], None] | None = None
         self._log_file: BinaryIO | None = open(log_path, "ab") if log_path else None
         self.log_path = log_path

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from pytest_iot_hil.bootstate import (
+from pytest_iot_hil.devices.demo.journal import (
     Journal, JournalError, SlotRecord, decode_record, decode_records, encode_record, read_journal,
 )
-from pytest_iot_hil.bootstate.journal import (
+from pytest_iot_hil.devices.demo.journal import (
     EMPTY_SLOT, RECORD_SIZE, RECORDS_PER_SECTOR, SECTOR_SIZE, build_region, tear, version_int,
 )
 from pytest_iot_hil.errors import HilConfigError, HilError
 from pytest_iot_hil.protocols.target import MemoryRegion, TargetDescription
 
-FACTORY = Path(__file__).resolve().parents[2] / "firmware_fixtures" / "build" / "factory-v1.bin"
+FACTORY = Path(__file__).resolve().parents[3] / "firmware_fixtures" / "build" / "factory-v1.bin"
 V1 = SlotRecord("CONFIRMED", 3, 1, "1.0.0", 0x346FFAB7)
 V2 = SlotRecord("PENDING", 2, 2, "2.0.0", 0xA370705A)
 
@@ -197,9 +197,9 @@ def test_read_journal_without_a_journal_region():
 
 
 def test_the_builtin_demo_target_has_the_journal_region():
-    from pytest_iot_hil.inventory import DEFAULT_TARGET, builtin_targets
+    from pytest_iot_hil.devices.demo.layout import builtin_target
 
-    region = builtin_targets()[DEFAULT_TARGET].region("journal")
+    region = builtin_target().region("journal")
     assert (region.start, region.size) == (0xC000, 0x2000)
 
 

@@ -13,38 +13,11 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..images.mcuboot import peek_image
-from ..update.client import image_bytes
-from ..update.demo_images import demo_image
-from .errors import CampaignError
+from ...campaign.errors import CampaignError
+from .images import LazyImage
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .trace import Device
-
-
-class LazyImage:
-    """An update image given as bytes or a path, read on first use.
-
-    Marker arguments are evaluated when the test module is imported; reading
-    the file there would turn a wrong path into a traceback at import. Read
-    later (when the campaign is loaded), a missing file is the one-line
-    ``UpdateError`` of :func:`~pytest_iot_hil.update.client.image_bytes`.
-    """
-
-    def __init__(self, image: bytes | str | Path | None, slot: str) -> None:
-        self._source = image
-        self._slot = slot
-        self._bytes: bytes | None = bytes(image) if isinstance(image, (bytes, bytearray, memoryview)) else None
-
-    @property
-    def data(self) -> bytes:
-        if self._bytes is None:
-            self._bytes = image_bytes(self._source if self._source is not None else demo_image("v2", self._slot))
-        return self._bytes
-
-    @property
-    def version(self) -> str | None:
-        return peek_image(self.data).version
+    from ...campaign.trace import Device
 
 
 class DemoUpdate:
@@ -78,7 +51,7 @@ class DemoUpdate:
     def __call__(self, device: "Device") -> None:
         ota = device.ota
         ota.install(self.image)
-        trial = ota.wait_for_boot()
+        trial = device.boot.wait_for_boot()
         if (trial.slot, trial.state) != (self.slot, "PENDING"):
             raise CampaignError(f"after the install the device booted {trial.raw!r}, not a trial of slot {self.slot}")
         device.mark("trial_boot")
@@ -92,11 +65,11 @@ class DemoUpdate:
     def retry(self, device: "Device") -> None:
         """Finish the update from wherever a cut left it (I10)."""
         ota = device.ota
-        info = ota.info()
+        info = device.boot.running()
         if info.slot == self.slot and info.version == self.version:
             if info.state == "PENDING":
                 ota.confirm()
             return
         ota.install(self.image)
-        ota.wait_for_boot()
+        device.boot.wait_for_boot()
         ota.confirm()

@@ -13,16 +13,16 @@ from __future__ import annotations
 import hashlib
 import struct
 
-from .build import DEMO_HEADER_SIZE, DEMO_SLOT_SIZE
-from .mcuboot import IMAGE_F_ROM_FIXED, IMAGE_MAGIC, TLV_INFO_MAGIC, TLV_PROT_INFO_MAGIC, TLV_SEC_CNT, TLV_SHA256
+from ...images.mcuboot import IMAGE_F_ROM_FIXED, IMAGE_MAGIC, TLV_INFO_MAGIC, TLV_PROT_INFO_MAGIC, TLV_SEC_CNT, TLV_SHA256
+from .layout import ERASED_BYTE, HEADER_SIZE, RAM, SLOT_SIZE
 
 #: Result names as ``img_result_name()`` prints them (and OTA NACKs carry them).
 RESULTS = ("OK", "E_MAGIC", "E_LOADADDR", "E_SIZE", "E_TLV", "E_HASH", "E_ROLLBACK")
 
 # The initial SP must point into the mps2-an385 SRAM the app links for.
-_RAM_START = 0x20000000
-_RAM_END = 0x20040000
-_ERASED = 0xFF
+_RAM_START = RAM.start
+_RAM_END = RAM.end
+_ERASED = ERASED_BYTE
 
 
 class _Flash:
@@ -77,7 +77,7 @@ def check_demo_image(
     slot: bytes,
     *,
     slot_base: int,
-    limit: int = DEMO_SLOT_SIZE,
+    limit: int = SLOT_SIZE,
     floor: int = 0,
     expected_digest: int | None = None,
 ) -> str:
@@ -94,7 +94,7 @@ def check_demo_image(
     load_addr, hdr_size, prot_size, img_size, flags = f.u32(4), f.u16(8), f.u16(10), f.u32(12), f.u32(16)
     if not flags & IMAGE_F_ROM_FIXED or load_addr != slot_base:
         return "E_LOADADDR"
-    if hdr_size != DEMO_HEADER_SIZE or limit > DEMO_SLOT_SIZE or limit < hdr_size:
+    if hdr_size != HEADER_SIZE or limit > SLOT_SIZE or limit < hdr_size:
         return "E_SIZE"
     if img_size > limit - hdr_size:
         return "E_SIZE"

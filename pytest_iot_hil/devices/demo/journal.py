@@ -30,10 +30,10 @@ import struct
 import zlib
 from typing import TYPE_CHECKING, Iterable, Sequence
 
-from ..errors import HilConfigError, HilError
+from ...errors import HilConfigError, HilError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..protocols.target import Target
+    from ...protocols.target import Target
 
 RECORD_SIZE = 64
 RECORD_MAGIC = 0x4C4E524A

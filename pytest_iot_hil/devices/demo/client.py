@@ -5,6 +5,9 @@ Frames (host to device) are ``00 COBS(frame) 00`` where frame is
 endian; CRC-32 as zlib over everything before it). The device answers each
 frame with one text line: ``OTA ACK <seq> key=value...`` or
 ``OTA NACK <seq> <CODE> <detail>``. See ``firmware_fixtures/PROTOCOL.md``.
+
+How the device reports its boots (the BOOT line, ``info``) is the profile's
+boot observer (``boot.py``), not part of the update client.
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ from pathlib import Path
 
 import pexpect
 
-from ..console import Console
+from ...console import Console
+from ...protocols.update import TransferResult, UpdateClient, UpdateError, image_bytes
 from . import cobs
-from .client import TransferResult, UpdateClient, UpdateError, image_bytes
 
 BEGIN, DATA, QUERY, FINISH, ACTIVATE = 1, 2, 3, 4, 5
 _STEP = {BEGIN: "BEGIN", DATA: "DATA", QUERY: "QUERY", FINISH: "FINISH", ACTIVATE: "ACTIVATE"}
@@ -155,25 +158,3 @@ class DemoUpdateClient(UpdateClient):
 
     def reboot(self) -> None:
         self._command("reboot", r"rebooting")
-
-    def info(self):
-        """The device's reply to ``info``, parsed (:class:`~pytest_iot_hil.bootstate.bootline.InfoLine`)."""
-        from ..bootstate.bootline import INFO_LINE_PATTERN, parse_info_line
-
-        self.console.sendline("info")
-        self.console.expect(INFO_LINE_PATTERN, timeout=self.reply_timeout)
-        return parse_info_line(self.console.after)
-
-    def running_slot(self) -> str | None:
-        return self.info().slot
-
-    # -- boots ------------------------------------------------------------------
-    def wait_for_boot(self, timeout: float = 10.0, *, app: bool = True):
-        """Wait for the bootloader's next BOOT line (and the app's banner); return it parsed."""
-        from ..bootstate.bootline import BANNER_PATTERN, BOOT_LINE_PATTERN, parse_boot_line
-
-        self.console.expect(BOOT_LINE_PATTERN, timeout=timeout)
-        line = parse_boot_line(self.console.after)
-        if app and line.slot is not None:
-            self.console.expect(BANNER_PATTERN, timeout=timeout)
-        return line

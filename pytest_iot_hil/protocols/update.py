@@ -1,8 +1,10 @@
 """The update client protocol: what every way of updating a target offers.
 
-A team with its own update protocol subclasses :class:`UpdateClient` (or
-returns one from the ``pytest_hil_make_update_client`` hook); the ``ota``
-fixture, the assertions and the power-cut triggers then work unchanged.
+A team with its own update protocol subclasses :class:`UpdateClient` and
+returns it from the ``pytest_hil_make_update_client`` hook (usually in its
+device profile); the ``ota`` fixture, the campaign and the power-cut
+triggers then work unchanged. How the device reports its boots is not the
+update client's business: that is :mod:`.boot`.
 """
 
 from __future__ import annotations

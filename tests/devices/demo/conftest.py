@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-CORE = Path(__file__).resolve().parents[2] / "firmware_fixtures" / "src" / "core"
+CORE = Path(__file__).resolve().parents[3] / "firmware_fixtures" / "src" / "core"
 HERE = Path(__file__).resolve().parent
 
 

@@ -25,7 +25,8 @@ from .cache import TraceCache
 from .cuts import Selection, depth2_candidates, select
 from .errors import CampaignConfigError, CampaignError, TraceError
 from .oracle import Oracle
-from .states import CutState, FlashGeometry, StateSpace, group_ops
+from .ops import FlashGeometry
+from .states import CutState, StateSpace, group_ops
 from .trace import Device, Mark, Procedure, Trace, record_recovery_boot, record_trace
 
 #: Opens a started target (booting the campaign's firmware) as a Device; closes it on exit.
@@ -36,7 +37,7 @@ def callable_identity(fn: object) -> str:
     """A stable name for a procedure: its qualified name and a hash of its source.
 
     An object may say it better with a ``campaign_key`` attribute (e.g. the
-    demo update names its image's SHA-256).
+    demo profile's ``DemoUpdate`` names its image's SHA-256).
     """
     key = getattr(fn, "campaign_key", None)
     if key is not None:
@@ -76,7 +77,7 @@ class Campaign:
             raise CampaignConfigError(f"procedure must be callable as procedure(device), not {self.procedure!r}")
         if not isinstance(self.oracle, Oracle):
             raise CampaignConfigError(
-                f"oracle must be an instance of pytest_iot_hil.campaign.Oracle (e.g. DemoOracle(...)), not {self.oracle!r}"
+                f"oracle must be an instance of pytest_iot_hil.campaign.Oracle (your own subclass, or a device profile's), not {self.oracle!r}"
             )
         if self.retry is None:
             self.retry = getattr(self.procedure, "retry", self.procedure)
@@ -194,6 +195,7 @@ class LoadedCampaign:
             "regions": [r.name for r in sorted(self.description.regions, key=lambda r: r.start)] + ["flash"],
             "marks": [[m.name, self.space.op_of_store(m.index)] for m in self.trace.marks],
             "stores": len(self.trace.writes),
+            "invariants": dict(self.oracle.invariants),
         }
 
 

@@ -52,17 +52,18 @@ from typing import TYPE_CHECKING
 
 import pexpect
 
-from ..bootstate.bootline import BootLine, InfoLine, find_boot_lines
-from ..bootstate.journal import TRIES_DEFAULT, Journal, JournalRecord
-from ..images.mcuboot import peek_image
-from ..images.validate import check_demo_image
-from .demo_update import LazyImage
-from .errors import CampaignError
-from .oracle import CutContext, Oracle, Violation
+from ...campaign.errors import CampaignError
+from ...campaign.oracle import CutContext, Oracle, Violation
+from ...images.mcuboot import peek_image
+from .bootline import BootLine, InfoLine, find_boot_lines
+from .image_check import check_demo_image
+from .images import LazyImage
+from .journal import TRIES_DEFAULT, Journal, JournalRecord
+from .layout import JOURNAL, SLOT_REGIONS
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .campaign import LoadedCampaign
-    from .trace import Device
+    from ...campaign.load import LoadedCampaign
+    from ...campaign.trace import Device
 
 
 @dataclasses.dataclass
@@ -131,6 +132,24 @@ def _banner(text: str) -> tuple[str, str] | None:
     return words[1][1:], words[2][len("slot="):]
 
 
+#: The demo bootloader's invariants, named in violations and the report
+#: (the bootloader's promises, ``firmware_fixtures/PROTOCOL.md``).
+INVARIANTS = {
+    "I1": "an app runs within T seconds; recovery only if no valid image exists",
+    "I2": "the running slot passes full validation",
+    "I3": "running SEC_CNT >= floor; the floor never decreases",
+    "I4": "the running slot is exactly one known image",
+    "I5": "all or nothing: no PENDING/CONFIRMED slot fails validation",
+    "I6": "exactly one latest valid journal record; seq strictly increases",
+    "I7": "the fallback slot stays bit-identical",
+    "I8": "an unconfirmed image boots at most TRIES times, then the fallback runs",
+    "I9": "an image below the floor never runs",
+    "I10": "retrying the update after the cut ends with the new image confirmed",
+    "I11": "an ACKed confirm survives",
+    "I12": "the version and slot the app reports match the read-back image",
+}
+
+
 class DemoOracle(Oracle):
     """Invariants I1-I12 for the demo bootloader (see the module docstring).
 
@@ -139,20 +158,22 @@ class DemoOracle(Oracle):
     that campaign, so one ``DemoOracle`` may serve several campaigns.
     """
 
+    invariants = INVARIANTS
+
     def __init__(
         self,
         new_image: bytes | str | Path | None = None,
         *,
         new_slot: str = "B",
         slot_regions: dict[str, str] | None = None,
-        journal_region: str = "journal",
+        journal_region: str = JOURNAL.name,
         tries: int = TRIES_DEFAULT,
         boot_timeout: float = 3.0,
         confirm_mark: str = "confirm_acked",
     ) -> None:
         self._new_image = LazyImage(new_image, new_slot)
         self.new_slot = new_slot
-        self.slot_regions = dict(slot_regions or {"A": "slot_a", "B": "slot_b"})
+        self.slot_regions = dict(slot_regions or SLOT_REGIONS)
         self.journal_region = journal_region
         self.tries = tries
         self.boot_timeout = boot_timeout
@@ -231,7 +252,7 @@ class DemoOracle(Oracle):
         """The next BOOT line and app banner (``DemoUpdateClient.wait_for_boot``); None for what did not come."""
         mark = device.console.mark
         try:
-            boot = device.ota.wait_for_boot(self.boot_timeout)
+            boot = device.boot.wait_for_boot(self.boot_timeout)
         except (pexpect.TIMEOUT, pexpect.EOF):
             # Either the BOOT line or the banner after it did not come: the transcript says which.
             seen = find_boot_lines(device.console.transcript_since(mark).decode("utf-8", errors="replace"))
@@ -263,7 +284,7 @@ class DemoOracle(Oracle):
             obs.retried = True
             try:
                 ctx.retry(device)
-                obs.retry_info = device.ota.info()
+                obs.retry_info = device.boot.running()
             except Exception as exc:  # any failure of the retry is what I10 reports
                 obs.retry_error = f"{type(exc).__name__}: {exc}"
         return obs

@@ -1,0 +1,61 @@
+"""The demo firmware's device profile (``firmware_fixtures/``: an A/B bootloader and its app).
+
+Everything the demo firmware defines lives here, and nothing outside this
+folder knows it:
+
+* ``layout``      - the memory map (written once) and the built-in target;
+* ``plugin``      - the hooks: built-in target, update client, boot observer;
+* ``client``, ``cobs`` - the framed UART update protocol (``DemoUpdateClient``);
+* ``boot``, ``bootline`` - the BOOT line, the app banner and ``info`` (``DemoBootObserver``);
+* ``journal``     - the boot-state journal decoded from flash (``read_journal``);
+* ``image_check`` - a model of the bootloader's image check (``check_demo_image``);
+* ``images``      - the committed images catalogue (``demo_image("v2", slot="B")``);
+* ``oracle``, ``procedure`` - the campaign's ``DemoOracle`` (I1-I12) and ``DemoUpdate``;
+* ``assertions``  - ``assert_journal_matches`` (console and journal agree).
+
+A team's own firmware gets a folder of the same shape (see the README,
+"Your own firmware").
+"""
+
+import importlib
+from typing import TYPE_CHECKING
+
+# Imported on first use: the profile's plugin module is loaded by every pytest run.
+_EXPORTS = {
+    "assert_journal_matches": "assertions",
+    "DemoBootObserver": "boot",
+    "BootLine": "bootline", "InfoLine": "bootline", "parse_boot_line": "bootline", "parse_info_line": "bootline",
+    "find_boot_lines": "bootline",
+    "DemoUpdateClient": "client",
+    "check_demo_image": "image_check",
+    "demo_image": "images",
+    "Journal": "journal", "read_journal": "journal",
+    "DemoOracle": "oracle",
+    "DemoUpdate": "procedure",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .assertions import assert_journal_matches
+    from .boot import DemoBootObserver
+    from .bootline import BootLine, InfoLine, find_boot_lines, parse_boot_line, parse_info_line
+    from .client import DemoUpdateClient
+    from .image_check import check_demo_image
+    from .images import demo_image
+    from .journal import Journal, read_journal
+    from .oracle import DemoOracle
+    from .procedure import DemoUpdate
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -1,0 +1,53 @@
+"""Registers the demo firmware's device profile through pytest-iot-hil's hooks.
+
+A pytest plugin of its own (``pytest11`` entry point ``iot_hil_demo``),
+written exactly as a team's own profile would be: a built-in target, and for
+targets with ``device = "demo"`` the update client and the boot observer.
+
+Its hooks are ``optionalhook``: with the core plugin disabled (``-p no:iot_hil``)
+they are simply never called.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from .layout import PROFILE, builtin_target
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ...console import Console
+    from ...protocols.target import Target, TargetDescription
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_hil_device_names(config: pytest.Config) -> list[str]:
+    return [PROFILE]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_hil_builtin_targets(config: pytest.Config) -> list["TargetDescription"]:
+    return [builtin_target()]
+
+
+def _ours(target: "Target") -> bool:
+    return target.description.device == PROFILE
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_hil_make_update_client(config: pytest.Config, target: "Target", console: "Console"):
+    if not _ours(target):
+        return None
+    from .client import DemoUpdateClient
+
+    return DemoUpdateClient(console)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_hil_make_boot_observer(config: pytest.Config, target: "Target", console: "Console"):
+    if not _ours(target):
+        return None
+    from .boot import DemoBootObserver
+
+    return DemoBootObserver(console, timeout=console.timeout)
