@@ -29,13 +29,20 @@ import time
 from pathlib import Path
 
 from baseline import bare_boot  # benchmarks/baseline.py
-from pytest_iot_hil.campaign import Campaign, load_campaign, open_device, parse_selection
+from pytest_iot_hil.campaign import Campaign, load_campaign, parse_selection
 from pytest_iot_hil.devices.demo import DemoOracle, DemoUpdate
 from pytest_iot_hil.campaign.cache import TraceCache
 from pytest_iot_hil.campaign.runner import CampaignRunner
 from pytest_iot_hil.campaign.trace import boot_state, watched_regions
 from pytest_iot_hil.firmware import FirmwareImage
 from pytest_iot_hil.devices.demo.layout import builtin_target
+from pytest_iot_hil.plugin.standalone import parts
+
+
+def open_device(description, firmware):
+    """A started device made through the installed plugins' hooks, as in a pytest run."""
+    return parts().device_opener(description, firmware)()
+
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -15,8 +15,9 @@ Layers (one folder each):
 * ``plugin/``    - the pytest layer: options, hookspecs, fixtures, reporting.
 """
 
-import importlib
 from typing import TYPE_CHECKING
+
+from .lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -26,7 +27,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "BootHistory": ".assertions", "assert_boot_attempts": ".assertions",
     "assert_rolled_back": ".assertions", "assert_running": ".assertions",
-    "assert_journal_matches": ".assertions",
+    "BootInfo": ".protocols", "BootObserver": ".protocols", "UpdateClient": ".protocols",
     "Console": ".console", "ConsoleClosed": ".console", "ConsoleTimeout": ".console", "open_console": ".console",
     "HilConfigError": ".errors", "HilError": ".errors", "TargetError": ".errors",
     "FirmwareImage": ".firmware",
@@ -36,24 +37,11 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    try:
-        module = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(list(globals()) + __all__)
-
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
-    from .assertions import BootHistory, assert_boot_attempts, assert_journal_matches, assert_rolled_back, assert_running
+    from .assertions import BootHistory, assert_boot_attempts, assert_rolled_back, assert_running
     from .console import Console, ConsoleClosed, ConsoleTimeout, open_console
     from .errors import HilConfigError, HilError, TargetError
     from .firmware import FirmwareImage
-    from .protocols import MemoryRegion, PowerSwitch, Target, TargetDescription
+    from .protocols import BootInfo, BootObserver, MemoryRegion, PowerSwitch, Target, TargetDescription, UpdateClient

@@ -48,8 +48,9 @@ See ``examples/test_power_cut_campaign.py`` (the demo profile's
 ``DemoUpdate`` and ``DemoOracle``).
 """
 
-import importlib
 from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
 
 # Names are imported on first use: ``pytest_iot_hil.campaign.plugin`` is loaded
 # by every pytest run (entry point) and must not pull in the whole campaign.
@@ -80,15 +81,4 @@ __all__ = [
     "load_campaign", "open_device", "parse_selection",
 ]
 
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -10,8 +10,9 @@ in :mod:`.plugin`, loaded by every pytest run), so a team adds its own without
 patching this package.
 """
 
-import importlib
 from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
 
 # Imported on first use: the entry point loads ``power.plugin`` in every run.
 _EXPORTS = {
@@ -27,15 +28,4 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

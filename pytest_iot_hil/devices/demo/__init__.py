@@ -17,8 +17,9 @@ A team's own firmware gets a folder of the same shape (see the README,
 "Your own firmware").
 """
 
-import importlib
 from typing import TYPE_CHECKING
+
+from ...lazy import lazy_exports
 
 # Imported on first use: the profile's plugin module is loaded by every pytest run.
 _EXPORTS = {
@@ -47,15 +48,4 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
