@@ -69,6 +69,32 @@ class FirmwareImage:
     def size(self) -> int:
         return sum(len(s.data) for s in self.segments)
 
+    def check_fits(self, flash, ram: "list", where: str) -> None:
+        """Every segment must lie inside ``flash`` or one of the ``ram`` regions (``MemoryRegion``s).
+
+        ``where`` names the target description for the message. Without a flash
+        region and RAM regions there is nothing to check against.
+        """
+        places = ([flash] if flash is not None else []) + list(ram)
+        if not places:
+            return
+        known = ", ".join(f"{p.name} {p.start:#x}-{p.end:#x}" for p in places)
+        raw = self.path.suffix.lower() in (".bin", ".img") and len(self.segments) == 1
+        for i, seg in enumerate(self.segments):
+            if any(p.start <= seg.address and seg.end <= p.end for p in places):
+                continue
+            if raw:
+                raise FirmwareError(
+                    f"firmware file {self.path} ({len(seg.data)} bytes) loaded at {seg.address:#x} would cover "
+                    f"{seg.address:#x}-{seg.end:#x}, outside the target's memory ({known}) of {where}: "
+                    "use a smaller image, or fix load_address / flash"
+                )
+            raise FirmwareError(
+                f"firmware file {self.path}: loadable segment {i} ({seg.address:#x}-{seg.end:#x}, {len(seg.data)} "
+                f"bytes) lies outside the target's memory ({known}) of {where}: link the firmware for this "
+                "target, or fix its flash / regions"
+            )
+
 
 def _elf_segments(path: Path, raw: bytes) -> tuple[Segment, ...]:
     def bad(why: str) -> FirmwareError:

@@ -37,6 +37,12 @@ from .protocols.target import MemoryRegion, TargetDescription
 COMMON_KEYS = {"backend", "device", "firmware", "flash", "regions", "load_address", "erased_byte", "power",
                "description"}
 
+#: Cortex-M addresses are 32 bits: every range must end at or below 4 GiB.
+ADDRESS_SPACE_END = 1 << 32
+#: The largest flash a target may describe: emulators keep the whole of it
+#: as one image (built, saved at every power cut, written back at power-on).
+MAX_FLASH_SIZE = 64 << 20
+
 #: The built-in target a run uses when nothing else is configured (the demo
 #: profile provides it); without it, the first built-in target.
 DEFAULT_TARGET = "qemu-mps2-an385"
@@ -48,13 +54,48 @@ def _int(value: Any, where: str) -> int:
     return value
 
 
+def _address(value: Any, where: str) -> int:
+    address = _int(value, where)
+    if address >= ADDRESS_SPACE_END:
+        raise HilConfigError(f"{where} = {address:#x} is past the 32-bit address space (limit {ADDRESS_SPACE_END:#x})")
+    return address
+
+
 def _region(name: str, value: Any, where: str) -> MemoryRegion:
     if not isinstance(value, dict) or set(value) - {"start", "size", "nonvolatile"} or not {"start", "size"} <= set(value):
         raise HilConfigError(f"{where} must be a table like {{ start = 0x10000, size = 0x78000 }}")
     size = _int(value["size"], f"{where}.size")
     if size == 0:
         raise HilConfigError(f"{where}.size must not be 0")
-    return MemoryRegion(name, _int(value["start"], f"{where}.start"), size, bool(value.get("nonvolatile", True)))
+    start = _int(value["start"], f"{where}.start")
+    if start + size > ADDRESS_SPACE_END:
+        raise HilConfigError(f"{where} = {{ start = {start:#x}, size = {size:#x} }} ends at {start + size:#x}, "
+                             f"past the 32-bit address space (limit {ADDRESS_SPACE_END:#x}): fix start or size")
+    return MemoryRegion(name, start, size, bool(value.get("nonvolatile", True)))
+
+
+def _check_memory_map(flash: MemoryRegion | None, regions: tuple[MemoryRegion, ...], where: str) -> None:
+    """Flash within its limit; flash regions inside flash, RAM regions outside it; no two regions overlap."""
+    if flash is not None and flash.size > MAX_FLASH_SIZE:
+        raise HilConfigError(
+            f"{where}.flash size {flash.size:#x} ({flash.size / 2**20:.0f} MiB) is over the limit of "
+            f"{MAX_FLASH_SIZE >> 20} MiB: describe the flash the firmware really uses"
+        )
+    for r in regions:
+        span = f"{r.start:#x}-{r.end:#x}"
+        if flash is not None and r.nonvolatile and not (flash.start <= r.start and r.end <= flash.end):
+            raise HilConfigError(
+                f"{where}.regions.{r.name} ({span}) lies outside the flash ({flash.start:#x}-{flash.end:#x}): "
+                "move it inside, or mark RAM with nonvolatile = false"
+            )
+        if flash is not None and not r.nonvolatile and r.start < flash.end and flash.start < r.end:
+            raise HilConfigError(f"{where}.regions.{r.name} ({span}) is RAM (nonvolatile = false) but overlaps "
+                                 f"the flash ({flash.start:#x}-{flash.end:#x}): fix its start or size")
+    ordered = sorted(regions, key=lambda r: r.start)
+    for a, b in zip(ordered, ordered[1:]):
+        if b.start < a.end:
+            raise HilConfigError(f"{where}.regions: {a.name} ({a.start:#x}-{a.end:#x}) and {b.name} "
+                                 f"({b.start:#x}-{b.end:#x}) overlap: fix their start or size")
 
 
 def _description(name: str, table: Any, path: Path) -> TargetDescription:
@@ -72,6 +113,7 @@ def _description(name: str, table: Any, path: Path) -> TargetDescription:
     if not isinstance(regions_table, dict):
         raise HilConfigError(f"{where}.regions must be a table of {{ start, size }} tables")
     regions = tuple(_region(rname, rval, f"{where}.regions.{rname}") for rname, rval in regions_table.items())
+    _check_memory_map(flash, regions, where)
     erased = _int(table.get("erased_byte", 0xFF), f"{where}.erased_byte")
     if erased > 0xFF:
         raise HilConfigError(f"{where}.erased_byte must be a byte value (0x00 or 0xFF)")
@@ -87,7 +129,7 @@ def _description(name: str, table: Any, path: Path) -> TargetDescription:
         firmware=(path.parent / firmware) if firmware else None,
         flash=flash,
         regions=regions,
-        load_address=_int(table.get("load_address", flash.start if flash else 0), f"{where}.load_address"),
+        load_address=_address(table.get("load_address", flash.start if flash else 0), f"{where}.load_address"),
         erased_byte=erased,
         options={k: v for k, v in table.items() if k not in COMMON_KEYS},
         source=str(path),

@@ -61,7 +61,7 @@ def parse_selection(text: str) -> Selection:
             return Selection(SAMPLE, n, seed)
     raise CampaignConfigError(
         f"cuts = {text!r} is not a cut selection: use `all`, `boundaries`, or `sample:N` / `sample:N:SEED` "
-        "(e.g. --hil-campaign-cuts sample:200)"
+        "with N a positive and SEED a whole number (e.g. --hil-campaign-cuts sample:200)"
     )
 
 

@@ -157,10 +157,28 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RUN_ID_KEY] = (workerinput or {}).get("testrunuid") or uuid.uuid4().hex
     if not _hil_enabled(config):
         return
+    check_options(config)
     from . import report
 
     config.stash[OUTCOMES_KEY] = report.Outcomes()
     config.pluginmanager.register(_OutcomeCollector(config), f"{PLUGIN_NAME}-outcomes")
+
+
+def check_options(config: pytest.Config) -> None:
+    """The campaign options of the command line and the ini file, checked whether or not a campaign is collected."""
+    from ..plugin.outputs import check_output_dir
+    from .errors import CampaignConfigError
+    from .options import resolve_options
+
+    try:
+        options = resolve_options(config)
+    except CampaignConfigError as exc:
+        raise pytest.UsageError(f"--hil-campaign-* / hil_campaign_* options: {exc}") from None
+    if options.export is not None:
+        try:
+            check_output_dir(options.export, "--hil-campaign-export / hil_campaign_export")
+        except HilError as exc:
+            raise pytest.UsageError(str(exc)) from None
 
 
 def _hil_enabled(config: pytest.Config) -> bool:

@@ -25,6 +25,7 @@ import serial
 from pexpect.spawnbase import SpawnBase
 
 from ..errors import ConsoleError
+from .transcript import DEFAULT_LIMIT, BoundedText, Transcript
 
 TAIL_LINES = 40
 
@@ -55,6 +56,7 @@ def _describe(pattern: Any) -> str:
 class Console(SpawnBase):
     """pexpect over a pyserial port, with a transcript."""
 
+
     def __init__(
         self,
         port: Any,
@@ -63,6 +65,7 @@ class Console(SpawnBase):
         timeout: float = 10.0,
         log_path: Path | None = None,
         encoding: str = "utf-8",
+        transcript_limit: int | None = DEFAULT_LIMIT,
     ) -> None:
         self.port = port
         super().__init__(
@@ -73,15 +76,20 @@ class Console(SpawnBase):
             encoding=encoding,
             codec_errors="replace",
         )
+        # Bounded match buffers: a flooding firmware must not grow memory (see BoundedText).
+        self.buffer_type = BoundedText
+        self._buffer, self._before = BoundedText(), BoundedText()
         self.name = name
         self.linesep = "\n"
-        self._transcript = bytearray()
+        self._transcript = Transcript(transcript_limit)
         self._taps: list[Callable[[bytes], None]] = []
         #: Called after every send; a backend may need a nudge to deliver input.
         self.after_send: Callable[[], None] | None = None
         #: The device profile's :class:`~pytest_iot_hil.protocols.boot.BootObserver` for what
         #: this console shows (set by the fixtures); the boot assertions read boots through it.
         self.boot_observer: Any = None
+        #: Asked when an expect fails: why the other end stopped (``Target.diagnose``), or None.
+        self.diagnose: Callable[[], str | None] | None = None
         self._on_close: Callable[[], None] | None = None
         self._log_file: BinaryIO | None = open(log_path, "ab") if log_path else None
         self.log_path = log_path
@@ -102,16 +110,18 @@ class Console(SpawnBase):
 
     @property
     def transcript(self) -> bytes:
-        """Every byte received so far, unmodified."""
+        """Every byte received so far, unmodified, up to ``transcript_limit``: beyond it the
+        first and the last half are kept and one line says how many bytes were dropped
+        between them (the log file has them all)."""
         return bytes(self._transcript)
 
     def transcript_since(self, mark: int) -> bytes:
-        return bytes(self._transcript[mark:])
+        return self._transcript.since(mark)
 
     @property
     def mark(self) -> int:
-        """A position in the transcript, for :meth:`transcript_since`."""
-        return len(self._transcript)
+        """A position in the transcript (bytes ever received), for :meth:`transcript_since`."""
+        return self._transcript.total
 
     def add_tap(self, tap: Callable[[bytes], None]) -> None:
         """Call ``tap(data)`` with every chunk received, as it arrives.
@@ -126,7 +136,7 @@ class Console(SpawnBase):
             self._taps.remove(tap)
 
     def _record(self, data: bytes) -> None:
-        self._transcript += data
+        self._transcript.append(data)
         if self._log_file is not None:
             self._log_file.write(data)
             self._log_file.flush()
@@ -205,7 +215,7 @@ class Console(SpawnBase):
     # -- better failures -------------------------------------------------------
     def tail(self, lines: int = TAIL_LINES) -> str:
         # Only the end matters: a long-lived console may hold megabytes.
-        text = bytes(self._transcript[-256 * lines :]).decode("utf-8", errors="replace")
+        text = self._transcript.last(256 * lines).decode("utf-8", errors="replace")
         return "\n".join(_printable(line) for line in text.splitlines()[-lines:])
 
     def _explain(self, patterns: Any, timeout: float | None, started: float) -> str:
@@ -215,7 +225,9 @@ class Console(SpawnBase):
         what = ", ".join(_describe(p) for p in patterns)
         tail = self.tail()
         received = f"last {TAIL_LINES} lines received:\n{tail}" if tail else "nothing was received at all"
-        return f"{self.name}: no match for [{what}] after {waited:.1f} s; {received}"
+        message = f"{self.name}: no match for [{what}] after {waited:.1f} s; {received}"
+        death = self.diagnose() if self.diagnose is not None else None
+        return f"{message}\n{death}" if death else message
 
     def _explained(self, call, patterns: Any, timeout: Any, **kw: Any) -> Any:
         started = time.monotonic()
@@ -260,6 +272,7 @@ def console_for(target: Any, **kwargs: Any) -> Console:
     kwargs.setdefault("name", f"{target.name} console")
     con = Console(target.console_port(), **kwargs)
     con.after_send = target.after_console_send
+    con.diagnose = target.diagnose
 
     def reattach() -> None:
         con.reattach(target.console_port() if target.powered else None)

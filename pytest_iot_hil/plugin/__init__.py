@@ -11,6 +11,7 @@ import pytest
 from ..errors import HilConfigError
 from . import hookspecs, options
 from .fixtures import boot, console, hil_booted_target, hil_run, hil_target, ota, power  # noqa: F401  (fixtures)
+from .outputs import check_output_dir
 from .reporting import enable_junit_system_out, transcript_sections
 from .run import RUN_KEY, HilRun, get_run
 
@@ -36,6 +37,7 @@ def pytest_configure(config: pytest.Config) -> None:
         opts = options.read(config)
         if not opts.enabled:
             return
+        check_output_dir(opts.log_dir, "--hil-log-dir / hil_log_dir")
         config.stash[RUN_KEY] = HilRun.from_config(config, opts)
     except HilConfigError as exc:
         raise pytest.UsageError(str(exc)) from None

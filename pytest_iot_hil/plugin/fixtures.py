@@ -107,7 +107,8 @@ def console(request: pytest.FixtureRequest, hil_target: Target) -> Iterator[Cons
     run = _run(request)
     log_path = run.log_path_for(request.node.nodeid)
     log_path.unlink(missing_ok=True)
-    con = run.parts.console(hil_target, timeout=run.options.timeout, log_path=log_path)
+    con = run.parts.console(hil_target, timeout=run.options.timeout, log_path=log_path,
+                            transcript_limit=run.options.transcript_limit)
     try:
         yield con
     finally:

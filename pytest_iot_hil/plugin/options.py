@@ -33,6 +33,10 @@ def addoption(parser: pytest.Parser) -> None:
                     "or one per module/session, reset between tests (ini: hil_scope)")
     group.addoption("--hil-timeout", metavar="SECONDS", type=float, default=None,
                     help="default console expect timeout in seconds (default 10) (ini: hil_timeout)")
+    group.addoption("--hil-transcript-limit", metavar="SIZE", default=None,
+                    help="most bytes of UART transcript kept per console for the report, e.g. 512K or 4M "
+                    "(default 1M; 0 keeps everything): beyond it the head and the tail are kept, the full "
+                    "output is in the log file (ini: hil_transcript_limit)")
 
     parser.addini("hil", "enable hardware-in-the-loop tests (same as --hil)", type="bool", default=False)
     parser.addini("hil_target", "target name (same as --hil-target)", default="")
@@ -41,6 +45,8 @@ def addoption(parser: pytest.Parser) -> None:
     parser.addini("hil_log_dir", "transcript directory (same as --hil-log-dir)", default="")
     parser.addini("hil_scope", "function, module or session (same as --hil-scope)", default="function")
     parser.addini("hil_timeout", "default console timeout in seconds (same as --hil-timeout)", default="10")
+    parser.addini("hil_transcript_limit", "transcript bytes kept per console (same as --hil-transcript-limit)",
+                  default="1M")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +58,8 @@ class HilOptions:
     log_dir: Path
     scope: str
     timeout: float
+    #: Bytes of transcript a console keeps for the report (``None``: everything).
+    transcript_limit: int | None = 1 << 20
 
 
 def _truthy(value: str) -> bool:
@@ -102,6 +110,9 @@ def read(config: pytest.Config) -> HilOptions:
     except (TypeError, ValueError):
         raise HilConfigError(f"hil_timeout = {timeout_text!r} must be a positive number of seconds (at most 86400)") from None
 
+    limit_text = opt.hil_transcript_limit if opt.hil_transcript_limit is not None else config.getini("hil_transcript_limit")
+    transcript_limit = parse_size(limit_text, "--hil-transcript-limit / hil_transcript_limit")
+
     return HilOptions(
         enabled=bool(enabled),
         target=opt.hil_target or config.getini("hil_target") or None,
@@ -110,4 +121,28 @@ def read(config: pytest.Config) -> HilOptions:
         log_dir=path_of(opt.hil_log_dir, "hil_log_dir") or root / "hil-logs",
         scope=scope,
         timeout=timeout,
+        transcript_limit=transcript_limit,
     )
+
+
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+#: Smallest transcript bound that still shows a useful head and tail.
+MIN_TRANSCRIPT = 4096
+
+
+def parse_size(text: object, what: str) -> int | None:
+    """``"1M"`` -> 1048576 (K, M, G are powers of 1024; a trailing B or iB is allowed); ``0`` -> ``None``."""
+    from ..errors import HilConfigError
+
+    value = str(text).strip().upper().removesuffix("IB").removesuffix("B")
+    unit = value[-1:] if value[-1:] in ("K", "M", "G") else ""
+    number = value[: len(value) - len(unit)].strip()
+    if not number.isdigit():
+        raise HilConfigError(f"{what} = {text!r} is not a size: write bytes, or a number with K, M or G (e.g. 1M)")
+    size = int(number) * _UNITS[unit]
+    if size == 0:
+        return None
+    if size < MIN_TRANSCRIPT:
+        raise HilConfigError(f"{what} = {text!r} is below the minimum of {MIN_TRANSCRIPT} bytes "
+                             "(use 0 to keep everything)")
+    return size

@@ -50,6 +50,8 @@ class HilRun:
         firmware = None
         if firmware_path is not None:
             firmware = FirmwareImage.load(firmware_path, load_address=description.load_address)
+            firmware.check_fits(description.flash, [r for r in description.regions if not r.nonvolatile],
+                                f"target {description.name!r} ({description.source})")
         return cls(config, options, inventory, description, firmware)
 
     @property

@@ -171,6 +171,14 @@ class Target(ABC):
         for callback in list(self._console_listeners):
             callback()
 
+    def diagnose(self) -> str | None:
+        """Why the target stopped answering, if the backend knows (an emulator that exited by itself).
+
+        The console adds it to a timeout or a closed link, so a crash is
+        reported with its cause. ``None``: nothing known.
+        """
+        return None
+
     # -- reporting --------------------------------------------------------
     def properties(self) -> dict[str, str]:
         """Facts recorded in the JUnit report (backend, machine, probe, ...)."""

@@ -33,6 +33,8 @@ def pytest_hil_validate_target(config: pytest.Config, description: TargetDescrip
     from . import target as qemu  # imported only when a QEMU target is used
 
     qemu.validate(description)
+    if not hasattr(config, "workerinput"):  # xdist workers: their controller ran it
+        qemu.preflight(description)
     return True
 
 

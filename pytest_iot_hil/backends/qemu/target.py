@@ -17,7 +17,9 @@ from __future__ import annotations
 import contextlib
 import re
 import shutil
+import signal
 import socket
+import subprocess
 import threading
 from pathlib import Path
 from typing import Any, Iterator
@@ -83,6 +85,9 @@ def validate(description: TargetDescription) -> None:
     if ram is not None and not (isinstance(ram, dict) and set(ram) == {"start", "size"}
                                 and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in ram.values())):
         raise HilConfigError(f"{where}: `ram` must be a table like {{ start = 0x20000000, size = 0x40000 }}")
+    if ram is not None and (ram["size"] == 0 or ram["start"] + ram["size"] > 1 << 32):
+        raise HilConfigError(f"{where}: `ram` = {{ start = {ram['start']:#x}, size = {ram['size']:#x} }} must be a "
+                             "non-empty range below 4 GiB (what a power cycle clears, e.g. size = 0x40000)")
     machine = description.options.get("machine")
     if not isinstance(machine, str) or not machine:
         raise HilConfigError(
@@ -95,6 +100,52 @@ def validate(description: TargetDescription) -> None:
             f"{description.source}: target {description.name!r}: `extra_args` must be a list of strings"
         )
     find_qemu(description)
+
+
+def _machine_argv(binary: str, machine: str, uart: str, gdb: str, qmp: str, extra: list[str]) -> list[str]:
+    """The command line of a target's QEMU, around three chardev specifications."""
+    return [
+        binary, "-M", machine, "-nographic", "-monitor", "none", "-S",
+        "-chardev", f"{uart},id=uart0", "-serial", "chardev:uart0",
+        # Our own chardev, so QEMU does not add the `nodelay` that its
+        # `-gdb tcp::PORT` shorthand implies: say it, or every packet
+        # waits ~40 ms for a delayed ACK.
+        "-chardev", f"{gdb},id=gdb0", "-gdb", "chardev:gdb0",
+        "-chardev", f"{qmp},id=qmp0", "-mon", "chardev=qmp0,mode=control",
+        *extra,
+    ]
+
+
+def preflight(description: TargetDescription, timeout: float = 10.0) -> None:
+    """Start QEMU once as the backend will (machine, extra arguments), then quit it over QMP.
+
+    Catches a missing machine, a binary that is not QEMU, or extra arguments
+    QEMU refuses before any test runs, with QEMU's own words. Costs one QEMU
+    start (~30-50 ms).
+    """
+    binary = find_qemu(description)
+    machine = str(description.options["machine"])
+    argv = _machine_argv(binary, machine, "null", "null", "stdio", list(description.options.get("extra_args", [])))
+    where = f"{description.source}: target {description.name!r}"
+    try:
+        proc = subprocess.run(argv, input=b'{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n',
+                              capture_output=True, timeout=timeout, start_new_session=True)
+    except subprocess.TimeoutExpired:
+        raise HilConfigError(f"{where}: {binary} -M {machine} did not start and quit within {timeout:.0f} s: "
+                             "check `qemu` and `extra_args`") from None
+    except OSError as exc:
+        raise HilConfigError(f"{where}: cannot run {binary}: {exc.strerror}: fix `qemu` or install "
+                             "qemu-system-arm") from None
+    said = [line.strip() for line in (proc.stderr or b"").decode(errors="replace").strip().splitlines() if line.strip()]
+    greeted = b'"QMP"' in (proc.stdout or b"")
+    if proc.returncode != 0 or not greeted:
+        reason = "; ".join(said)[:300] if said else (f"exit status {proc.returncode}" if proc.returncode
+                                        else "it is not QEMU (no QMP greeting)")
+        raise HilConfigError(
+            f"{where}: QEMU did not start with machine {machine!r} and extra_args "
+            f"{description.options.get('extra_args', [])!r}: {reason} (see `{binary} -M help`; fix `machine`, "
+            "`qemu` or `extra_args`)"
+        )
 
 
 def _non_erased_runs(data: bytes, erased: int) -> list[tuple[int, bytes]]:
@@ -191,6 +242,9 @@ class QemuTarget(EmulatedTarget, FlashWatcher):
         self._qmp: Qmp | None = None
         self._uart_port = 0
         self._port: Any = None
+        self._log_dir = log_dir
+        #: Why QEMU stopped by itself (its exit status and last words), once it did.
+        self._death: str | None = None
         # One thread at a time talks to the gdbstub: a flash watch services
         # watchpoint hits from its own thread while the test drives the console.
         self.gdb_access = GdbAccess(self)
@@ -198,23 +252,13 @@ class QemuTarget(EmulatedTarget, FlashWatcher):
 
     # -- process ---------------------------------------------------------
     def _launch(self) -> None:
+        self._death = None
         uart, gdb, qmp = (_listening_socket() for _ in range(3))
         try:
             fds = [uart.fileno(), gdb.fileno(), qmp.fileno()]
             ports = [s.getsockname()[1] for s in (uart, gdb, qmp)]
-            argv = [
-                self._binary, "-M", self._machine, "-nographic", "-monitor", "none", "-S",
-                "-chardev", f"socket,id=uart0,fd={fds[0]},server=on,wait=off,nodelay=on",
-                "-serial", "chardev:uart0",
-                "-chardev", f"socket,id=gdb0,fd={fds[1]},server=on,wait=off,nodelay=on",
-                # Our own chardev, so QEMU does not add the `nodelay` that its
-                # `-gdb tcp::PORT` shorthand implies: say it, or every packet
-                # waits ~40 ms for a delayed ACK.
-                "-gdb", "chardev:gdb0",
-                "-chardev", f"socket,id=qmp0,fd={fds[2]},server=on,wait=off,nodelay=on",
-                "-mon", "chardev=qmp0,mode=control",
-                *self._extra_args,
-            ]
+            argv = _machine_argv(self._binary, self._machine,
+                                 *(f"socket,fd={fd},server=on,wait=off,nodelay=on" for fd in fds), self._extra_args)
             self._proc = ManagedProcess(argv, pass_fds=fds, stdout_path=self._scratch / "qemu.log", append=True)
         finally:
             for s in (uart, gdb, qmp):
@@ -233,7 +277,47 @@ class QemuTarget(EmulatedTarget, FlashWatcher):
             text = ""
         return f"QEMU ({' '.join(self._proc.argv[:3]) if self._proc else self._binary}) said: {text}" if text else ""
 
+    def diagnose(self) -> str | None:
+        """Why the target stopped answering, if QEMU exited by itself (a lockup abort, a crash).
+
+        Names QEMU's exit status and its last lines, and keeps its whole log
+        in the run's log directory (the scratch directory goes at teardown).
+        """
+        proc = self._proc
+        if self._death is None and proc is not None and not proc.alive():
+            self._death = self._describe_death(proc)
+        return self._death
+
+    def _describe_death(self, proc: ManagedProcess) -> str:
+        status = proc.popen.returncode
+        how = f"status {status}"
+        if status is not None and status < 0:
+            try:
+                how = f"signal {signal.Signals(-status).name} (status {status})"
+            except ValueError:
+                pass
+        try:
+            log = (self._scratch / "qemu.log").read_text(errors="replace") if self._scratch else ""
+        except OSError:
+            log = ""
+        lines = [line.rstrip() for line in log.strip().splitlines() if line.strip()]
+        kept = ""
+        if log and self._log_dir is not None:
+            try:
+                self._log_dir.mkdir(parents=True, exist_ok=True)
+                path = self._log_dir / f"qemu-{self.name}-{proc.pid}.log"
+                path.write_text(log)
+                kept = f"; QEMU's whole log: {path}"
+            except OSError:
+                pass
+        # Its own complaint ("qemu: fatal: Lockup: ...") says more than the register dump after it.
+        important = [line for line in lines if re.search(r"qemu|fatal|error|abort|warning", line, re.IGNORECASE)]
+        said = " | ".join(important[-3:] or lines[-6:]) or "nothing"
+        return f"QEMU (pid {proc.pid}) exited by itself with {how}; it said: {said}{kept}"
+
     def _shutdown_process(self) -> None:
+        if self._proc is not None and not self._proc.alive():
+            self.diagnose()  # it died on its own: say why, and keep its log
         if self._port is not None:
             _close_quickly(self._port)
             self._port = None
@@ -250,7 +334,7 @@ class QemuTarget(EmulatedTarget, FlashWatcher):
         if self._proc is None or self._gdb is None:
             raise TargetError(f"target {self.name!r} is powered off: call power_on() first")
         if not self._proc.alive():
-            raise TargetError(f"QEMU for target {self.name!r} exited unexpectedly. {self._qemu_output()}")
+            raise TargetError(f"target {self.name!r} stopped: {self.diagnose()}")
         return self._gdb
 
     # -- the machine's life (EmulatedTarget) ---------------------------------------
@@ -394,11 +478,16 @@ class QemuTarget(EmulatedTarget, FlashWatcher):
             was_running = gdb.running
             # If a watchpoint hit wins the race with this halt, the store
             # re-executes and traps again after we continue.
-            gdb.halt()
             try:
+                gdb.halt()
                 yield gdb
+            except TargetError as exc:
+                death = None if self._proc is None or self._proc.alive() else self.diagnose()
+                if death is None:
+                    raise
+                raise TargetError(f"{exc}: {death}") from None
             finally:
-                if was_running and self._gdb is gdb:
+                if was_running and self._gdb is gdb and self._proc is not None and self._proc.alive():
                     gdb.cont()
 
     def write_memory(self, address: int, data: bytes) -> None:
