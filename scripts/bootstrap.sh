@@ -52,7 +52,8 @@ case "$job" in
   tests)
     # Includes the exhaustive power-cut campaign: the correct demo bootloader
     # must survive a cut at every distinct flash state (~3,500, a few minutes).
-    PYTEST_IOT_HIL_EXHAUSTIVE=1 exec .venv/bin/python -m pytest tests "$@"
+    # Spread over every core (pytest-xdist): every test is safe to run in parallel.
+    PYTEST_IOT_HIL_EXHAUSTIVE=1 exec .venv/bin/python -m pytest -n auto tests "$@"
     ;;
   *)
     echo "bootstrap: unknown job '$job' (use 'examples' or 'tests')" >&2
