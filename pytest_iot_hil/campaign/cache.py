@@ -11,14 +11,13 @@ and the target (``Campaign.key``): change any of them and a new trace is made.
 from __future__ import annotations
 
 import base64
-import contextlib
-import fcntl
 import json
 import os
 import zlib
 from pathlib import Path
-from typing import Iterator
+from typing import ContextManager
 
+from ..locks import file_lock
 from ..protocols.flash import FlashWrite
 from .trace import Mark, Trace
 
@@ -64,16 +63,9 @@ class TraceCache:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
 
-    @contextlib.contextmanager
-    def locked(self, key: str) -> Iterator[None]:
+    def locked(self, key: str) -> ContextManager[None]:
         """Hold the lock of ``key``: one process records, the others wait for it."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with open(self.directory / f"{key}.lock", "a+") as fh:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        return file_lock(self.directory / f"{key}.lock")
 
     def _path(self, key: str, what: str) -> Path:
         return self.directory / f"{key}.{what}"

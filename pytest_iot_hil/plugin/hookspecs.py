@@ -138,3 +138,21 @@ def pytest_hil_make_power(config: pytest.Config, target: "Target") -> "PowerSwit
     :class:`~pytest_iot_hil.protocols.power.BuiltInPower`), or raises naming
     the table to add. Stops at the first non-``None`` result.
     """
+
+
+# -- on-target unit tests --------------------------------------------------------------------
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_hil_unit_patterns(config: pytest.Config, description: "TargetDescription"):
+    """How a test image on ``description`` announces its start and a fault.
+
+    Called once per on-target test image (``@pytest.mark.hil_unit``). A device
+    profile returns a :class:`pytest_iot_hil.unit.run.DevicePatterns` with
+    ``boot`` (a regex its images print once at start; seen twice, the device
+    reset) and ``fault`` (a regex with a ``pc`` group in hex, and optionally
+    ``lr`` and ``kind``: the running case fails with the PC symbolized from
+    the ELF). Zephyr's fault report is known without a profile. Return
+    ``None`` for targets that are not yours. Stops at the first non-``None``
+    result.
+    """

@@ -51,3 +51,14 @@ def pytest_hil_make_boot_observer(config: pytest.Config, target: "Target", conso
     from .boot import DemoBootObserver
 
     return DemoBootObserver(console, timeout=console.timeout)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_hil_unit_patterns(config: pytest.Config, description: "TargetDescription"):
+    if description.device != PROFILE:
+        return None
+    from ...unit.run import DevicePatterns
+
+    # The demo's on-target test runner (firmware_fixtures/src/unit/): its start line and its fault handler's report.
+    return DevicePatterns(boot=r"unit runner: starting",
+                          fault=r"\*\*\* (?P<kind>HardFault) pc=(?P<pc>0x[0-9a-fA-F]+) lr=(?P<lr>0x[0-9a-fA-F]+)")
