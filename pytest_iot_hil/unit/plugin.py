@@ -95,7 +95,9 @@ def _spec_from_marker(marker: pytest.Mark, base: Path) -> ImageSpec:
 
 
 def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object):
-    marks = [m for m in getattr(obj, "pytestmark", []) if getattr(m, "name", None) == MARKER]
+    declared = getattr(obj, "pytestmark", [])
+    declared = declared if isinstance(declared, list) else [declared]
+    marks = [getattr(m, "mark", m) for m in declared if getattr(m, "name", None) == MARKER]
     if not marks or not callable(obj):
         return None
     if get_run(collector.config) is None:
