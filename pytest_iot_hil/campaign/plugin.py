@@ -27,14 +27,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 import pytest
 
 from ..errors import HilError
-from ..plugin.run import get_run
+from ..plugin.run import get_run, run_id
 
 # Everything else of the campaign is imported where it is used: this module is
 # loaded (entry point) by every pytest run, most of them without --hil.
@@ -51,8 +50,6 @@ MARKER = "hil_campaign"
 PLUGIN_NAME = "iot_hil_campaign"
 SESSION_KEY = pytest.StashKey["CampaignSession"]()
 OUTCOMES_KEY = pytest.StashKey["Outcomes"]()
-#: Identifies this pytest run; xdist workers share their controller's (a cached trace failure is per run).
-RUN_ID_KEY = pytest.StashKey[str]()
 
 
 def ensure_registered(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -112,7 +109,7 @@ class CampaignSession:
             loaded = campaign_module.load_campaign(
                 campaign, run.description, firmware_sha256=sha256, cache=cache,
                 open_device=self.device_opener(run, firmware, f"trace-{campaign.label}.log"),
-                selection=options.cuts, depth=options.depth, run_id=self.config.stash.get(RUN_ID_KEY, None),
+                selection=options.cuts, depth=options.depth, run_id=run_id(self.config),
             )
             self.loaded[token] = (loaded, options)
             what = f"{options.cuts}-d{options.depth}.timeline.json".replace(":", "_")
@@ -153,8 +150,6 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{MARKER}(procedure=..., oracle=..., cuts='boundaries', depth=1, ...): a power-cut campaign; "
         "the test takes the `power_cut` fixture and becomes one item per cut (runs only with --hil)",
     )
-    workerinput = getattr(config, "workerinput", None)
-    config.stash[RUN_ID_KEY] = (workerinput or {}).get("testrunuid") or uuid.uuid4().hex
     if not _hil_enabled(config):
         return
     check_options(config)

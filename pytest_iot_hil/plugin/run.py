@@ -22,6 +22,7 @@ from .options import HilOptions
 from .parts import PartsMaker
 
 RUN_KEY = pytest.StashKey["HilRun"]()
+_RUN_ID_KEY = pytest.StashKey[str]()
 
 
 @dataclasses.dataclass
@@ -102,3 +103,19 @@ def log_file_name(nodeid: str, suffix: str = ".log") -> str:
 
 def get_run(config: pytest.Config) -> HilRun | None:
     return config.stash.get(RUN_KEY, None)
+
+
+def run_id(config: pytest.Config) -> str:
+    """Identifies this pytest run; xdist workers share their controller's (``testrunuid``).
+
+    Engines that record something once per run and share it with every
+    worker (a campaign's trace failure, an on-target test image's run) key
+    it with this.
+    """
+    value = config.stash.get(_RUN_ID_KEY, None)
+    if value is None:
+        workerinput = getattr(config, "workerinput", None) or {}
+        import uuid
+
+        value = config.stash[_RUN_ID_KEY] = workerinput.get("testrunuid") or uuid.uuid4().hex
+    return value

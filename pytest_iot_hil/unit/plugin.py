@@ -31,17 +31,15 @@ import json
 import os
 import shutil
 import time
-import uuid
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 from ..errors import HilConfigError, HilError
-from ..plugin.run import get_run
+from ..plugin.run import get_run, run_id
 
 MARKER = "hil_unit"
-_RUN_ID_KEY = pytest.StashKey[str]()
 _DEFAULT_CASE_TIMEOUT = 10.0
 _TOTAL_TIMEOUT = 600.0
 
@@ -62,8 +60,6 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{MARKER}(firmware=PATH, framework='unity'|'unity-fixture'|'ztest', case_timeout=SECONDS): "
         "the cases of an on-target test image, one item each (runs only with --hil)",
     )
-    workerinput = getattr(config, "workerinput", None)
-    config.stash[_RUN_ID_KEY] = (workerinput or {}).get("testrunuid") or uuid.uuid4().hex
 
 
 # -- collection ----------------------------------------------------------------------------
@@ -312,17 +308,17 @@ def _record(config: pytest.Config, spec: ImageSpec):
     from ..locks import file_lock
     from .run import ImageRun
 
-    run_id = config.stash[_RUN_ID_KEY]
+    this_run = run_id(config)
     if not spec.path.is_file():
-        raise HilConfigError(f"the test image does not exist: build it, or fix firmware= / hil_unit_images")
+        raise HilConfigError("the test image does not exist: build it, or fix firmware= / hil_unit_images")
     timeout = spec.case_timeout or _case_timeout(config)
     digest = hashlib.sha256(spec.path.read_bytes()).hexdigest()
     hil = get_run(config)
     key = hashlib.sha256(json.dumps([digest, spec.framework, timeout, hil.description.name]).encode()).hexdigest()[:20]
     root = _cache_dir(config)
-    directory = root / run_id
+    directory = root / this_run
     if not hasattr(config, "workerinput"):
-        _sweep(root, run_id)
+        _sweep(root, this_run)
     result = directory / f"{spec.path.stem}-{key}.json"
     with file_lock(directory / f"{spec.path.stem}-{key}.lock"):
         if result.is_file():

@@ -12,7 +12,6 @@ from pytest_iot_hil.devices.demo.layout import HEADER_SIZE, SLOT_SIZE
 from pytest_iot_hil.images import flip_byte, read_image, set_load_addr, truncate
 from pytest_iot_hil.images.build import sign_bytes
 
-SLOT_SIZE = 0x78000
 OTHER_BASE = {0x10000: 0x88000, 0x88000: 0x10000}
 SOURCES = ["app-v1-slotA.signed.bin", "app-v2-slotB.signed.bin", "app-v4-hang-slotA.signed.bin",
            "app-downgrade-slotB.signed.bin"]
