@@ -35,8 +35,10 @@ from .errors import HilConfigError
 from .protocols.target import MemoryRegion, TargetDescription
 
 COMMON_KEYS = {"backend", "device", "firmware", "flash", "regions", "load_address", "erased_byte", "power",
-               "description"}
+               "update", "description"}
 
+#: Update clients the inventory can name without a device profile (``update = "smp"``).
+UPDATE_CLIENTS = ("smp",)
 #: Cortex-M addresses are 32 bits: every range must end at or below 4 GiB.
 ADDRESS_SPACE_END = 1 << 32
 #: The largest flash a target may describe: emulators keep the whole of it
@@ -120,6 +122,10 @@ def _description(name: str, table: Any, path: Path) -> TargetDescription:
     device = table.get("device")
     if device is not None and (not isinstance(device, str) or not device):
         raise HilConfigError(f'{where}.device must name a device profile (e.g. device = "myfirmware"), not {device!r}')
+    update = table.get("update")
+    if update is not None and update not in UPDATE_CLIENTS:
+        raise HilConfigError(f"{where}.update = {update!r}: choose one of {', '.join(UPDATE_CLIENTS)} "
+                             "(or leave it out: the device profile's client is used)")
     power = table.get("power")
     if power is not None and not isinstance(power, dict):
         raise HilConfigError(f'{where}.power must be a table like {{ driver = "command", on = "...", off = "..." }}')
@@ -135,6 +141,7 @@ def _description(name: str, table: Any, path: Path) -> TargetDescription:
         source=str(path),
         device=device,
         power=power,
+        update=update,
     )
 
 

@@ -88,6 +88,8 @@ class Console(SpawnBase):
         #: The device profile's :class:`~pytest_iot_hil.protocols.boot.BootObserver` for what
         #: this console shows (set by the fixtures); the boot assertions read boots through it.
         self.boot_observer: Any = None
+        #: Splits frames that share the link (SMP over console) from the text: see :mod:`.frames`.
+        self.demux: Any = None
         #: Asked when an expect fails: why the other end stopped (``Target.diagnose``), or None.
         self.diagnose: Callable[[], str | None] | None = None
         self._on_close: Callable[[], None] | None = None
@@ -135,13 +137,17 @@ class Console(SpawnBase):
         if tap in self._taps:
             self._taps.remove(tap)
 
-    def _record(self, data: bytes) -> None:
-        self._transcript.append(data)
+    def _record(self, data: bytes) -> bytes:
+        """Log the raw bytes; return the console text in them (frames split off by the demux)."""
         if self._log_file is not None:
             self._log_file.write(data)
             self._log_file.flush()
+        if self.demux is not None:
+            data = self.demux.feed(data)
+        self._transcript.append(data)
         for tap in list(self._taps):
             tap(data)
+        return data
 
     # -- what pexpect calls ----------------------------------------------------
     def read_nonblocking(self, size: int = 1, timeout: float | None = -1) -> str:
@@ -164,7 +170,7 @@ class Console(SpawnBase):
             raise ConsoleClosed(f"{self.name}: console link closed: {exc or type(exc).__name__}") from None
         if not data:
             raise pexpect.TIMEOUT("Timeout exceeded.")
-        self._record(data)
+        data = self._record(data)
         text = self._decoder.decode(data, final=False)
         self._log(text, "read")  # pexpect's own logfile/logfile_read, if the user set one
         return text
@@ -194,6 +200,21 @@ class Console(SpawnBase):
 
     def write(self, s: str | bytes) -> None:
         self.send(s)
+
+    def pump(self, timeout: float = 0.0) -> None:
+        """Read what arrives within ``timeout`` and keep its text for the next ``expect``.
+
+        For a protocol client sharing the link (its frames go to the demux's
+        sink): reading for it must not take text away from the test.
+        """
+        try:
+            text = self.read_nonblocking(4096, timeout=timeout)
+        except pexpect.TIMEOUT:
+            return
+        if text:
+            for kept in (self._buffer, self._before):  # pexpect keeps both in step
+                kept.seek(0, 2)
+                kept.write(text)
 
     def discard_pending(self) -> bytes:
         """Forget what has arrived but was not matched, without waiting for more.

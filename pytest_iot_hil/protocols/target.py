@@ -69,6 +69,8 @@ class TargetDescription:
     #: The device profile whose firmware this target runs (``device = "demo"``):
     #: it provides the update client, the boot observer and the image rules.
     device: str | None = None
+    #: How the target takes updates when its device profile does not say (``update = "smp"``: MCUmgr).
+    update: str | None = None
     #: The ``[targets.NAME.power]`` table: which power switch drives the target
     #: (``driver = "command"``, ...); ``None``: the target's own, if it has one.
     power: dict[str, Any] | None = None
