@@ -5,7 +5,9 @@
 * update throughput of the demo protocol (frames, CRCs, ACKs, flash writes)
   for the 9.7 KiB v2 image and for a 128 KiB image (v2's payload padded);
 * the whole v1 -> v2 -> confirm cycle (transfer, validate, activate, reboot,
-  trial boot, confirm).
+  trial boot, confirm);
+* the same three over SMP (MCUmgr: smpclient through the console, base64
+  lines), image bytes per second, and the bytes SMP put on the wire.
 
     python benchmarks/bench_ota.py
 """
@@ -23,6 +25,7 @@ from pytest_iot_hil.images.mcuboot import read_image
 from pytest_iot_hil.devices.demo.layout import HEADER_SIZE, SLOT_BASES, SLOT_SIZE, builtin_target
 from pytest_iot_hil.devices.demo.boot import DemoBootObserver
 from pytest_iot_hil.devices.demo.client import DemoUpdateClient
+from pytest_iot_hil.update.smp.client import SmpUpdateClient
 from pytest_iot_hil.devices.demo.images import demo_image
 
 
@@ -35,6 +38,7 @@ class Device:
         self.ota = DemoUpdateClient(self.console, reply_timeout=10)
         self.boot = DemoBootObserver(self.console, timeout=60)
         self.boot.wait_for_boot()
+        self.smp = SmpUpdateClient(self.console, timeout=10)
 
     def close(self) -> None:
         self.target.close()
@@ -51,24 +55,33 @@ def raw_console_rate(device: Device, size: int = 64 * 1024) -> float:
     return len(junk) / (time.perf_counter() - started)
 
 
-def update_rate(image: bytes) -> float:
+def update_rate(image: bytes, smp: bool = False) -> tuple[float, float]:
+    """(image bytes per second, wire bytes per image byte) of one transfer."""
     device = Device()
     try:
-        result = device.ota.transfer(image)
-        device.ota.finish()
-        return result.size / result.seconds
+        client = device.smp if smp else device.ota
+        if smp:
+            client.echo()  # connect (MCUmgr params) before the clock starts
+        sent = client.transport.bytes_sent if smp else 0
+        result = client.transfer(image)
+        client.finish()
+        wire = (client.transport.bytes_sent - sent) / len(image) if smp else 1.0
+        return result.size / result.seconds, wire
     finally:
         device.close()
 
 
-def full_cycle(image: bytes) -> float:
+def full_cycle(image: bytes, smp: bool = False) -> float:
     device = Device()
     try:
+        client = device.smp if smp else device.ota
+        if smp:
+            client.echo()
         started = time.perf_counter()
-        device.ota.install(image)
+        client.install(image)
         boot = device.boot.wait_for_boot()
         assert boot.version == "2.0.0", boot
-        device.ota.confirm()
+        client.confirm()
         return time.perf_counter() - started
     finally:
         device.close()
@@ -84,13 +97,15 @@ def main() -> None:
         raw = statistics.median(raw_console_rate(device) for _ in range(3))
     finally:
         device.close()
-    small = statistics.median(update_rate(v2) for _ in range(3))
-    large = update_rate(big)
-    cycle = statistics.median(full_cycle(v2) for _ in range(3))
     print(f"raw console, host to device:           {raw / 1024:6.1f} KiB/s")
-    print(f"update, {len(v2) / 1024:5.1f} KiB image:             {small / 1024:6.1f} KiB/s ({small / raw:.0%} of raw)")
-    print(f"update, {len(big) / 1024:5.1f} KiB image:             {large / 1024:6.1f} KiB/s ({large / raw:.0%} of raw)")
-    print(f"v1 -> v2 -> confirm, whole cycle:      {cycle:6.2f} s (median of 3)")
+    for name, smp in (("demo protocol", False), ("SMP", True)):
+        small, wire_small = statistics.median(update_rate(v2, smp) for _ in range(3))
+        large, wire_large = update_rate(big, smp)
+        cycle = statistics.median(full_cycle(v2, smp) for _ in range(3))
+        wire = f"; {wire_small:.2f} wire bytes per image byte" if smp else ""
+        print(f"{name}, update, {len(v2) / 1024:5.1f} KiB image:   {small / 1024:6.1f} KiB/s ({small / raw:.0%} of raw{wire})")
+        print(f"{name}, update, {len(big) / 1024:5.1f} KiB image:   {large / 1024:6.1f} KiB/s ({large / raw:.0%} of raw)")
+        print(f"{name}, v1 -> v2 -> confirm cycle:  {cycle:6.2f} s (median of 3)")
 
 
 if __name__ == "__main__":

@@ -87,7 +87,7 @@ def test_one_oracle_judges_interleaved_campaigns_with_their_own_facts():
         boot=parse_boot_line("BOOT slot=B version=2.0.0 state=CONFIRMED tries=3 floor=2 seq=5 reset=POWER_ON "
                              "rollback=NONE"),
         banner=("2.0.0", "B"), seconds=0.02, transcript="", journal_after=bytes(journal),
-        slots_after={"A": image[SLOT_A : SLOT_A + 0x3000], "B": image[SLOT_B : SLOT_B + 0x3000]},
+        slots_after={"A": image[SLOT_A : SLOT_A + 0x5000], "B": image[SLOT_B : SLOT_B + 0x5000]},
     )
     found = full.oracle.judge(obs, CutContext(state, image, full, full.marks_before(state)))
     assert any(v.invariant == "I6" and "seq 5 was committed" in v.message for v in found), found

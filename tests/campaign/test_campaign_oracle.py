@@ -27,7 +27,7 @@ def boot(slot="B", version="2.0.0", state="CONFIRMED", tries=3, floor=2, seq=5, 
 
 def judge(loaded, state, *, image=None, journal_after=None, **kw):
     image = loaded.image(state) if image is None else image
-    slots = {"A": image[SLOT_A : SLOT_A + 0x3000], "B": image[SLOT_B : SLOT_B + 0x3000]}
+    slots = {"A": image[SLOT_A : SLOT_A + 0x5000], "B": image[SLOT_B : SLOT_B + 0x5000]}
     kw.setdefault("banner", (kw["boot"].version, kw["boot"].slot) if kw.get("boot") and kw["boot"].slot else None)
     obs = DemoObservation(seconds=0.02, transcript=kw.pop("transcript", ""), journal_after=journal_after or image[JOURNAL : JOURNAL + 0x2000],
                           slots_after=kw.pop("slots_after", slots), **kw)

@@ -8,6 +8,10 @@
 #include "../core/layout.h"
 #include "../core/ota.h"
 #include "../core/report.h"
+#include "../core/cbor.h"
+#include "../core/smp.h"
+#include "../core/smp_img.h"
+#include "../core/smp_os.h"
 #include "../hw/board.h"
 #include "../hw/flash_hw.h"
 #include "../hw/mps2.h"
@@ -28,6 +32,11 @@ static struct console con;
 static struct ota ota;
 static int running;
 static uint32_t boot_cause;
+/* SMP (MCUmgr) over the same UART: see core/smp.h. */
+static struct smp_link smp_link;
+static struct smp_img smp_img;
+static uint8_t smp_rsp[SMP_BUF_SIZE];
+static int smp_reset_requested;
 
 static void put_line(void *ctx, const char *line)
 {
@@ -68,6 +77,80 @@ static int health_check(uint32_t *sec_cnt)
 #endif
 }
 
+/* The confirm of the running image, for the shell's `confirm` and SMP's state write. */
+static int app_confirm(uint32_t *seq, const char **why)
+{
+    uint32_t sec_cnt = 0;
+    if (health_check(&sec_cnt) != 0) {
+        *why = "health check failed";
+        return -2;
+    }
+    int rc = bs_confirm(&journal, &flash_hw, running, sec_cnt, seq);
+    if (rc == -1) {
+        *why = "confirm flash";
+    } else if (rc != 0) {
+        *why = "the running image is not on trial or confirmed";
+    }
+    return rc;
+}
+
+static int smp_confirm(void *app, const char **reason)
+{
+    (void)app;
+    uint32_t seq = 0;
+    return app_confirm(&seq, reason);
+}
+
+static int smp_reset(void *ctx, const uint8_t *body, uint32_t n, struct cbor_writer *w, const char **reason)
+{
+    (void)ctx;
+    (void)body;
+    (void)n;
+    (void)reason;
+    cbor_put_map(w, 0);
+    smp_reset_requested = 1;   /* after the answer has gone out */
+    return 0;
+}
+
+static const struct smp_command smp_commands[] = {
+    {SMP_GROUP_OS, SMP_OS_ECHO, SMP_OP_WRITE, smp_os_echo},
+    {SMP_GROUP_OS, SMP_OS_RESET, SMP_OP_WRITE, smp_reset},
+    {SMP_GROUP_OS, SMP_OS_PARAMS, SMP_OP_READ, smp_os_params},
+    {SMP_GROUP_IMAGE, SMP_IMG_STATE, SMP_OP_READ, smp_img_state_read},
+    {SMP_GROUP_IMAGE, SMP_IMG_STATE, SMP_OP_WRITE, smp_img_state_write},
+    {SMP_GROUP_IMAGE, SMP_IMG_UPLOAD, SMP_OP_WRITE, smp_img_upload},
+};
+
+static void smp_put(void *ctx, const uint8_t *p, uint32_t n)
+{
+    (void)ctx;
+    for (uint32_t i = 0; i < n; i++) {
+        uart_putc(p[i]);
+    }
+}
+
+static void smp_packet(void)
+{
+    uint32_t len;
+    const uint8_t *msg = smp_link_message(&smp_link, &len);
+    /* Handlers that hash or program flash feed the watchdog through flash_ops. */
+    uint32_t n = smp_dispatch(smp_commands, sizeof smp_commands / sizeof smp_commands[0], &smp_img,
+                              msg, len, smp_rsp, sizeof smp_rsp);
+    if (n) {
+        smp_send(smp_rsp, n, smp_put, 0);
+    }
+#ifdef BUG_B13
+    /* B13: the confirm record is written only after the answer went out */
+    bs_confirm_commit();
+#endif
+    if (smp_reset_requested) {
+        while (UART_STATE & UART_STATE_TXFULL) {
+        }
+        board_set_reset_cause(RC_REBOOT);
+        board_reset();
+    }
+}
+
 static void text_command(const char *cmd)
 {
     char line[200];
@@ -83,20 +166,19 @@ static void text_command(const char *cmd)
         journal_load(&journal, &flash_hw);
         report_info(&sf, &journal, running, APP_VERSION, (int)boot_cause);
     } else if (str_eq(cmd, "confirm")) {
-        uint32_t sec_cnt = 0, seq = 0;
-        if (health_check(&sec_cnt) != 0) {
+        uint32_t seq = 0;
+        const char *why = 0;
+        int rc = app_confirm(&seq, &why);
+        if (rc == 0) {
+            sf_str(&sf, "OK confirm seq=");
+            sf_u32(&sf, seq);
+        } else if (rc == -2) {
             sf_str(&sf, "ERR health check failed");
+        } else if (rc == -1) {
+            sf_str(&sf, "ERR confirm flash");
         } else {
-            int rc = bs_confirm(&journal, &flash_hw, running, sec_cnt, &seq);
-            if (rc == 0) {
-                sf_str(&sf, "OK confirm seq=");
-                sf_u32(&sf, seq);
-            } else if (rc == -1) {
-                sf_str(&sf, "ERR confirm flash");
-            } else {
-                sf_str(&sf, "ERR confirm state=");
-                sf_str(&sf, journal.have_latest ? state_name(journal.latest.slot[running].state) : "NONE");
-            }
+            sf_str(&sf, "ERR confirm state=");
+            sf_str(&sf, journal.have_latest ? state_name(journal.latest.slot[running].state) : "NONE");
         }
     } else if (str_eq(cmd, "mark-bad")) {
         if (bs_mark_bad(&journal, &flash_hw, running) == 0) {
@@ -117,7 +199,18 @@ static void text_command(const char *cmd)
     /* B13: the confirm record is written only after the OK went out */
     bs_confirm_commit();
 #endif
-#line 116
+}
+
+static void handle(enum con_event ev)
+{
+    switch (ev) {
+    case CON_LINE: text_command(con.lb.buf); break;
+    case CON_BAD_LINE: put_line(0, "? unknown command"); break;
+    case CON_FRAME: ota_frame(&ota, con.frame, con.flen); break;
+    case CON_FRAME_OVERLONG: ota_frame_error(&ota, "overlong"); break;
+    case CON_FRAME_TIMEOUT: ota_frame_error(&ota, "timeout"); break;
+    default: break;
+    }
 }
 
 int main(void)
@@ -149,6 +242,8 @@ int main(void)
 
     console_init(&con);
     ota_init(&ota, &flash_hw, &journal, running, 1 - running, put_line, 0);
+    smp_link_init(&smp_link);
+    smp_img_init(&smp_img, &ota, &journal, &flash_hw, running, smp_confirm, 0);
     board_ticks_init();
     uint32_t since_feed = 0;
     for (;;) {
@@ -159,20 +254,22 @@ int main(void)
             since_feed = 0;
         }
         enum con_event ev = console_tick(&con, ms);
-        if (ev == CON_NONE) {
-            int c = uart_getc();
-            if (c < 0) {
-                continue;
-            }
-            ev = console_feed(&con, (uint8_t)c);
+        handle(ev);
+        if (ev != CON_NONE) {
+            continue;
         }
-        switch (ev) {
-        case CON_LINE: text_command(con.lb.buf); break;
-        case CON_BAD_LINE: put_line(0, "? unknown command"); break;
-        case CON_FRAME: ota_frame(&ota, con.frame, con.flen); break;
-        case CON_FRAME_OVERLONG: ota_frame_error(&ota, "overlong"); break;
-        case CON_FRAME_TIMEOUT: ota_frame_error(&ota, "timeout"); break;
-        default: break;
+        int c = uart_getc();
+        if (c < 0) {
+            continue;
+        }
+        /* SMP frame lines first; everything else is the shell's. */
+        enum smp_link_event sev = smp_link_feed(&smp_link, (uint8_t)c);
+        if (sev == SMP_LINK_PACKET) {
+            smp_packet();
+        } else if (sev == SMP_LINK_TEXT) {
+            for (uint8_t i = 0; i < smp_link.text_len; i++) {
+                handle(console_feed(&con, smp_link.text[i]));
+            }
         }
         /* Long frame handling (erase, hash) feeds through flash_ops. */
     }

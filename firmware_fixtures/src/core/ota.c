@@ -78,30 +78,32 @@ static const char *img_code(enum img_result r)
     return r == IMG_OK ? "OK" : img_result_name(r);
 }
 
-static void do_begin(struct ota *o, uint16_t seq, const uint8_t *p, uint16_t len)
+static struct ota_status ok(void)
 {
-    char line[96];
-    struct strfmt sf;
+    struct ota_status st = {0, 0};
+    return st;
+}
 
-    if (len != 4 + SHA256_DIGEST_SIZE) {
-        nack(o, seq, "E_SIZE", "begin-payload");
-        return;
-    }
-    uint32_t size = get32(p);
+static struct ota_status fail(const char *code, const char *detail)
+{
+    struct ota_status st = {code, detail};
+    return st;
+}
+
+struct ota_status ota_begin(struct ota *o, uint32_t size, const uint8_t *digest)
+{
     if (size == 0 || size > SLOT_SIZE) {
-        nack(o, seq, "E_SIZE", "image-larger-than-slot");
-        return;
+        return fail("E_SIZE", "image-larger-than-slot");
     }
     journal_load(o->j, o->f);
     if (o->running >= 0 &&
         (!o->j->have_latest || o->j->latest.slot[o->running].state != ST_CONFIRMED)) {
         /* The inactive slot is the fallback of an unconfirmed trial. */
-        nack(o, seq, "E_STATE", "running-slot-not-confirmed");
-        return;
+        return fail("E_STATE", "running-slot-not-confirmed");
     }
     int same = o->active && o->size == size;
     for (int i = 0; same && i < SHA256_DIGEST_SIZE; i++) {
-        same = o->digest[i] == p[4 + i];
+        same = o->digest[i] == digest[i];
     }
     if (!same) {
         /* Invalidate before any erase: the slot is EMPTY in the journal
@@ -121,19 +123,17 @@ static void do_begin(struct ota *o, uint16_t seq, const uint8_t *p, uint16_t len
         /* B1: the target is marked PENDING (and preferred) at BEGIN, before its data is written */
         r.slot[o->target].state = ST_PENDING;
         r.slot[o->target].tries = TRIES_DEFAULT;
-        r.slot[o->target].digest = digest_prefix(p + 4);
+        r.slot[o->target].digest = digest_prefix(digest);
         r.preferred = (uint8_t)o->target;
 #endif
-#line 120
         if (journal_append(o->j, &r) != 0) {
             o->active = 0;
-            nack(o, seq, "E_FLASH", "journal-write");
-            return;
+            return fail("E_FLASH", "journal-write");
         }
         o->active = 1;
         o->size = size;
         for (int i = 0; i < SHA256_DIGEST_SIZE; i++) {
-            o->digest[i] = p[4 + i];
+            o->digest[i] = digest[i];
         }
         o->next = 0;
         for (unsigned i = 0; i < sizeof o->erased; i++) {
@@ -142,6 +142,23 @@ static void do_begin(struct ota *o, uint16_t seq, const uint8_t *p, uint16_t len
     }
     o->finished = 0;
     o->activated = 0;
+    return ok();
+}
+
+static void do_begin(struct ota *o, uint16_t seq, const uint8_t *p, uint16_t len)
+{
+    char line[96];
+    struct strfmt sf;
+
+    if (len != 4 + SHA256_DIGEST_SIZE) {
+        nack(o, seq, "E_SIZE", "begin-payload");
+        return;
+    }
+    struct ota_status st = ota_begin(o, get32(p), p + 4);
+    if (st.code) {
+        nack(o, seq, st.code, st.detail);
+        return;
+    }
     ack_start(o, &sf, line, sizeof line, seq);
     sf_str(&sf, " slot=");
     sf_char(&sf, slot_letter(o->target));
@@ -171,37 +188,30 @@ static int flash_equals(const struct flash_ops *f, uint32_t addr, const uint8_t 
     return 1;
 }
 
-static void do_data(struct ota *o, uint16_t seq, uint32_t off, uint8_t *p, uint16_t len)
+struct ota_status ota_data(struct ota *o, uint32_t off, uint8_t *p, uint32_t len)
 {
-    char line[96];
     struct strfmt sf;
     uint32_t base = slot_base(o->target);
 
     if (!o->active || o->finished) {
-        nack(o, seq, "E_STATE", o->active ? "already-finished" : "no-begin");
-        return;
+        return fail("E_STATE", o->active ? "already-finished" : "no-begin");
     }
     if (len == 0 || off > o->size || len > o->size - off) {
-        nack(o, seq, "E_RANGE", "outside-image");
-        return;
+        return fail("E_RANGE", "outside-image");
     }
     if (off % FLASH_UNIT || (len % FLASH_UNIT && off + len != o->size)) {
-        nack(o, seq, "E_ALIGN", "offset-or-length-not-multiple-of-8");
-        return;
+        return fail("E_ALIGN", "offset-or-length-not-multiple-of-8");
     }
     if (off > o->next) {
-        char d[40];
-        sf_init(&sf, d, sizeof d);
+        sf_init(&sf, o->detail, sizeof o->detail);
         sf_str(&sf, "expected-offset=");
         sf_u32(&sf, o->next);
-        nack(o, seq, "E_RANGE", d);
-        return;
+        return fail("E_RANGE", o->detail);
     }
     uint32_t end = off + len;
     uint32_t done = end <= o->next ? len : o->next - off;   /* already written part */
     if (done && !flash_equals(o->f, base + off, p, done)) {
-        nack(o, seq, "E_RANGE", "differs-from-written-data");
-        return;
+        return fail("E_RANGE", "differs-from-written-data");
     }
     if (end > o->next) {
         /* Pad the final chunk with the erased value to a whole unit. */
@@ -214,18 +224,28 @@ static void do_data(struct ota *o, uint16_t seq, uint32_t off, uint8_t *p, uint1
         for (uint32_t s = first; s <= last; s++) {
             if (!sector_erased(o, s)) {
                 if (flash_erase(o->f, base + s * FLASH_SECTOR_SIZE)) {
-                    nack(o, seq, "E_FLASH", "erase");
-                    return;
+                    return fail("E_FLASH", "erase");
                 }
                 o->erased[s / 8] |= (uint8_t)(1u << (s % 8));
             }
         }
         if (flash_write(o->f, base + o->next, p + done, wlen) ||
             !flash_equals(o->f, base + o->next, p + done, wlen)) {
-            nack(o, seq, "E_FLASH", "program");
-            return;
+            return fail("E_FLASH", "program");
         }
         o->next = end;
+    }
+    return ok();
+}
+
+static void do_data(struct ota *o, uint16_t seq, uint32_t off, uint8_t *p, uint16_t len)
+{
+    char line[96];
+    struct strfmt sf;
+    struct ota_status st = ota_data(o, off, p, len);
+    if (st.code) {
+        nack(o, seq, st.code, st.detail);
+        return;
     }
     ack_start(o, &sf, line, sizeof line, seq);
     kv_u32(&sf, "next", o->next);
@@ -258,15 +278,12 @@ static void do_query(struct ota *o, uint16_t seq)
     o->reply(o->reply_ctx, line);
 }
 
-static void do_finish(struct ota *o, uint16_t seq)
+struct ota_status ota_finish(struct ota *o)
 {
-    char line[96];
-    struct strfmt sf;
     uint32_t base = slot_base(o->target);
 
     if (!o->active || o->next != o->size) {
-        nack(o, seq, "E_STATE", o->active ? "image-incomplete" : "no-begin");
-        return;
+        return fail("E_STATE", o->active ? "image-incomplete" : "no-begin");
     }
     /* First: is this the file announced in BEGIN? */
     struct sha256 s;
@@ -276,8 +293,7 @@ static void do_finish(struct ota *o, uint16_t seq)
     for (uint32_t off = 0; off < o->size; ) {
         uint32_t n = o->size - off < sizeof tmp ? o->size - off : sizeof tmp;
         if (flash_read(o->f, base + off, tmp, n)) {
-            nack(o, seq, "E_FLASH", "read");
-            return;
+            return fail("E_FLASH", "read");
         }
         sha256_update(&s, tmp, n);
         off += n;
@@ -288,8 +304,7 @@ static void do_finish(struct ota *o, uint16_t seq)
     sha256_final(&s, calc);
     for (int i = 0; i < SHA256_DIGEST_SIZE; i++) {
         if (calc[i] != o->digest[i]) {
-            nack(o, seq, "E_HASH", "file-digest-differs-from-begin");
-            return;
+            return fail("E_HASH", "file-digest-differs-from-begin");
         }
     }
     /* Then the same validation the bootloader runs before every jump. */
@@ -307,10 +322,21 @@ static void do_finish(struct ota *o, uint16_t seq)
         case IMG_E_SIZE: detail = "bad-size"; break;
         default: break;
         }
-        nack(o, seq, img_code(r), detail);
-        return;
+        return fail(img_code(r), detail);
     }
     o->finished = 1;
+    return ok();
+}
+
+static void do_finish(struct ota *o, uint16_t seq)
+{
+    char line[96];
+    struct strfmt sf;
+    struct ota_status st = ota_finish(o);
+    if (st.code) {
+        nack(o, seq, st.code, st.detail);
+        return;
+    }
     ack_start(o, &sf, line, sizeof line, seq);
     sf_str(&sf, " slot=");
     sf_char(&sf, slot_letter(o->target));
@@ -349,15 +375,25 @@ static void do_activate(struct ota *o, uint16_t seq, const uint8_t *p, uint16_t 
         activate_ack(o, seq);   /* identical resend: already committed */
         return;
     }
-    if (!o->finished) {
-        nack(o, seq, "E_STATE", "finish-first");
+    struct ota_status st = ota_activate(o, p[0]);
+    if (st.code) {
+        nack(o, seq, st.code, st.detail);
         return;
+    }
+    o->activate_seq = seq;
+    activate_ack(o, seq);
+}
+
+struct ota_status ota_activate(struct ota *o, uint8_t mode)
+{
+    if (!o->finished) {
+        return fail("E_STATE", "finish-first");
     }
     journal_load(o->j, o->f);
     struct jrec r;
     journal_template(o->j, &r);
     struct slot_rec *sr = &r.slot[o->target];
-    sr->state = p[0] ? ST_CONFIRMED : ST_PENDING;
+    sr->state = mode ? ST_CONFIRMED : ST_PENDING;
     sr->tries = TRIES_DEFAULT;
     sr->sec_cnt = o->fin.sec_cnt;
     sr->version = o->fin.version;
@@ -371,17 +407,14 @@ static void do_activate(struct ota *o, uint16_t seq, const uint8_t *p, uint16_t 
         r.floor = o->fin.sec_cnt;
     }
 #endif
-#line 360
     if (journal_append(o->j, &r) != 0) {
-        nack(o, seq, "E_FLASH", "journal-write");
-        return;
+        return fail("E_FLASH", "journal-write");
     }
     o->active = 0;
     o->finished = 0;
     o->activated = 1;
-    o->activate_seq = seq;
-    o->activate_mode = p[0];
-    activate_ack(o, seq);
+    o->activate_mode = mode;
+    return ok();
 }
 
 void ota_frame(struct ota *o, const uint8_t *enc, uint32_t len)

@@ -44,8 +44,27 @@ struct ota {
     uint16_t activate_seq;
     uint8_t activate_mode;
 
+    char detail[40];            /* room for a detail built at run time ("expected-offset=N") */
     uint8_t buf[OTA_FRAME_MAX];
 };
+
+/* The update steps without a frame around them (for SMP's image upload and
+ * state write): code NULL means done; otherwise the refusal's code (E_HASH,
+ * E_RANGE, ...) and detail, as the frame protocol's NACK carries them. */
+struct ota_status {
+    const char *code;
+    const char *detail;
+};
+
+/* BEGIN: size and the SHA-256 of the whole file; the same again resumes. */
+struct ota_status ota_begin(struct ota *o, uint32_t size, const uint8_t *digest);
+/* DATA at off (a multiple of 8; len too, but for the last chunk, which is
+ * padded in place: p needs 7 bytes of room after len). */
+struct ota_status ota_data(struct ota *o, uint32_t off, uint8_t *p, uint32_t len);
+/* FINISH: the file digest, then the bootloader's own validation. */
+struct ota_status ota_finish(struct ota *o);
+/* ACTIVATE: mode 0 = test (PENDING, TRIES tries), 1 = permanent. */
+struct ota_status ota_activate(struct ota *o, uint8_t mode);
 
 void ota_init(struct ota *o, const struct flash_ops *f, struct journal *j,
               int running, int target, ota_reply_fn reply, void *ctx);

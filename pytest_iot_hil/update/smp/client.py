@@ -196,16 +196,17 @@ class SmpUpdateClient(UpdateClient):
     def reboot(self) -> None:
         self.request(_lib()["ResetWrite"](), step="reset")
 
-    def echo(self, text: str = "hil") -> str:
+    def echo(self, text: str = "hil", *, timeout: float | None = None) -> str:
         """MCUmgr echo: the cheapest "is the SMP server up?" (returns what the device echoed)."""
-        return self.request(_lib()["EchoWrite"](d=text), step="echo").r
+        return self.request(_lib()["EchoWrite"](d=text), step="echo", timeout=timeout).r
 
 
 class SmpBootObserver(BootObserver):
     """A boot, as an MCUmgr device shows it: its SMP server answers again, and the image list says what runs."""
 
-    def __init__(self, client: SmpUpdateClient, *, poll_s: float = 0.2) -> None:
+    def __init__(self, client: SmpUpdateClient, *, poll_s: float = 0.5) -> None:
         self.client = client
+        #: How long one echo may take while the device boots (requests sent during a reset are lost).
         self.poll_s = poll_s
 
     def wait_for_boot(self, timeout: float | None = None, *, app: bool = True) -> BootInfo:
@@ -213,11 +214,10 @@ class SmpBootObserver(BootObserver):
         last: Exception | None = None
         while time.monotonic() < deadline:
             try:
-                self.client.echo()
+                self.client.echo(timeout=min(self.poll_s, max(0.05, deadline - time.monotonic())))
                 return self.running()
             except UpdateError as exc:
                 last = exc
-                time.sleep(self.poll_s)
         import pexpect
 
         raise pexpect.TIMEOUT(f"the device's SMP server did not answer within {timeout or 10.0:g} s ({last})")
