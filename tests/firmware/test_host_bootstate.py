@@ -9,9 +9,7 @@ C validator, and the C hashes against Python's.
 from __future__ import annotations
 
 import hashlib
-import os
 import random
-import shutil
 import struct
 import subprocess
 import zlib
@@ -19,9 +17,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-CORE = ROOT / "firmware_fixtures" / "src" / "core"
-HOST = Path(__file__).resolve().parent / "host"
+from hostbuild import CORE, HOST, ROOT, compile_host
+
 BUILD = ROOT / "firmware_fixtures" / "build"
 
 CORE_SOURCES = ["strfmt", "linebuf", "crc32", "sha256", "cobs", "journal", "image",
@@ -65,32 +62,11 @@ APPS = {
 }
 
 
-def _compile(cc: str, out: Path, sanitize: bool) -> subprocess.CompletedProcess:
-    cmd = [cc, "-std=c11", "-O1", "-g", "-Wall", "-Wextra", "-Werror",
-           "-I", str(CORE), "-I", str(HOST)]
-    if sanitize:
-        cmd += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer",
-                "-fno-sanitize-recover=undefined"]
-    cmd += [str(CORE / f"{name}.c") for name in CORE_SOURCES]
-    cmd += [str(HOST / "simflash.c"), str(HOST / "test_bootstate.c"), "-o", str(out)]
-    return subprocess.run(cmd, capture_output=True, text=True)
-
-
 @pytest.fixture(scope="module")
 def hosttest(tmp_path_factory) -> Path:
-    cc = os.environ.get("CC") or shutil.which("gcc") or shutil.which("cc")
-    if not cc:
-        pytest.skip("no host C compiler (gcc) on PATH: install gcc to run the firmware host tests")
     out = tmp_path_factory.mktemp("hosttest") / "hosttest"
-    # With AddressSanitizer and UBSan where the toolchain has them.
-    res = _compile(cc, out, sanitize=True)
-    if res.returncode == 0:
-        probe = subprocess.run([str(out), "list"], capture_output=True, text=True)
-        if probe.returncode == 0:
-            return out
-    res = _compile(cc, out, sanitize=False)
-    assert res.returncode == 0, f"host test program did not compile:\n{res.stderr}"
-    return out
+    sources = [CORE / f"{name}.c" for name in CORE_SOURCES] + [HOST / "simflash.c", HOST / "test_bootstate.c"]
+    return compile_host(out, sources, probe=["list"])
 
 
 def run(binary: Path, *args: str) -> subprocess.CompletedProcess:

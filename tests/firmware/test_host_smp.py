@@ -13,9 +13,7 @@ did not write. The demo app does not link this code yet.
 from __future__ import annotations
 
 import base64
-import os
 import random
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -24,26 +22,15 @@ from smp import header as smphdr
 from smp import os_management as smpos
 from smp import packet as smppacket
 
-ROOT = Path(__file__).resolve().parents[2]
-CORE = ROOT / "firmware_fixtures" / "src" / "core"
-HOST = Path(__file__).resolve().parent / "host"
+from hostbuild import CORE, HOST, compile_host
+
 SOURCES = ["base64", "cbor", "crc16", "smp", "smp_os"]
 
 
 @pytest.fixture(scope="module")
 def smp_host(tmp_path_factory) -> Path:
-    cc = os.environ.get("CC") or shutil.which("gcc") or shutil.which("cc")
-    if not cc:
-        pytest.skip("no host C compiler (gcc) on PATH: install gcc to run the firmware host tests")
     out = tmp_path_factory.mktemp("smphost") / "test_smp"
-    base = [cc, "-std=c11", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-I", str(CORE),
-            *[str(CORE / f"{s}.c") for s in SOURCES], str(HOST / "test_smp.c"), "-o", str(out)]
-    sanitized = subprocess.run(base[:1] + ["-fsanitize=address,undefined", "-fno-omit-frame-pointer",
-                                           "-fno-sanitize-recover=undefined"] + base[1:], capture_output=True, text=True)
-    if sanitized.returncode != 0:
-        plain = subprocess.run(base, capture_output=True, text=True)
-        assert plain.returncode == 0, f"test_smp did not compile:\n{plain.stderr}"
-    return out
+    return compile_host(out, [CORE / f"{s}.c" for s in SOURCES] + [HOST / "test_smp.c"], probe=["selftest"])
 
 
 def serve(binary: Path, stream: bytes) -> dict:
