@@ -68,14 +68,18 @@ def open_device(
     """
     target = make_target(description)
     console: Console | None = None
+    ota: UpdateClient | None = None
     try:
         require_campaign_target(target)
         target.start(firmware)
         console = console_for(target, timeout=timeout, log_path=log_path)
         boot = make_boot(target, console)
         console.boot_observer = boot
-        yield Device(target, console, make_ota(target, console), boot)
+        ota = make_ota(target, console)
+        yield Device(target, console, ota, boot)
     finally:
+        if ota is not None and getattr(ota, "close", None) is not None:
+            ota.close()
         if console is not None:
             console.close()
         target.close()

@@ -101,6 +101,8 @@ class Console(SpawnBase):
         """Continue on a new port (the old one is owned and closed by its target)."""
         self.port = port
         self.flag_eof = False
+        if self.demux is not None:
+            self.demux.reset()   # a new link starts at a line start: a frame cut off by the old one is gone
 
     def close(self) -> None:
         on_close, self._on_close = self._on_close, None
@@ -239,7 +241,7 @@ class Console(SpawnBase):
         text = self._transcript.last(256 * lines).decode("utf-8", errors="replace")
         return "\n".join(_printable(line) for line in text.splitlines()[-lines:])
 
-    def _explain(self, patterns: Any, timeout: float | None, started: float) -> str:
+    def _explain(self, patterns: Any, timeout: float | None, started: float, *, closed: bool = False) -> str:
         if not isinstance(patterns, list):
             patterns = [patterns]
         waited = time.monotonic() - started
@@ -247,7 +249,14 @@ class Console(SpawnBase):
         tail = self.tail()
         received = f"last {TAIL_LINES} lines received:\n{tail}" if tail else "nothing was received at all"
         message = f"{self.name}: no match for [{what}] after {waited:.1f} s; {received}"
-        death = self.diagnose() if self.diagnose is not None else None
+        death = None
+        if self.diagnose is not None:
+            # A closed link: the emulator's socket can close a moment before its exit is reaped.
+            for _ in range(10 if closed else 1):
+                death = self.diagnose()
+                if death or not closed:
+                    break
+                time.sleep(0.05)
         return f"{message}\n{death}" if death else message
 
     def _explained(self, call, patterns: Any, timeout: Any, **kw: Any) -> Any:
@@ -259,7 +268,7 @@ class Console(SpawnBase):
         except pexpect.TIMEOUT:
             raise ConsoleTimeout(self._explain(patterns, timeout, started)) from None
         except pexpect.EOF:
-            message = self._explain(patterns, timeout, started).replace("no match", "link closed before a match")
+            message = self._explain(patterns, timeout, started, closed=True).replace("no match", "link closed before a match")
             raise ConsoleClosed(message) from None
 
     def expect(self, pattern: Any, timeout: float | None = -1, searchwindowsize: int | None = -1, async_: bool = False, **kw: Any) -> Any:

@@ -28,6 +28,12 @@ class LineDemux:
         self._frame: bytearray | None = None
         self.frames = 0
 
+    def reset(self) -> None:
+        """Forget a frame line cut off by a lost link (a power cut): the next bytes start a line."""
+        self._at_line_start = True
+        self._pending = b""
+        self._frame = None
+
     def feed(self, data: bytes) -> bytes:
         """Take ``data`` as it arrived; return the console text in it (with a marker per packet)."""
         out = bytearray()

@@ -148,11 +148,16 @@ def boot(request: pytest.FixtureRequest, hil_target: Target, console: Console) -
 
 
 @pytest.fixture
-def ota(request: pytest.FixtureRequest, hil_target: Target, console: Console) -> UpdateClient:
+def ota(request: pytest.FixtureRequest, hil_target: Target, console: Console) -> Iterator[UpdateClient]:
     """The update client for the target (its device profile's, or what a plugin provides)."""
     client = _made(_run(request).parts.update_client, hil_target, console)[0]
     client.on_progress(_terminal_progress(request.config))
-    return client
+    try:
+        yield client
+    finally:
+        close = getattr(client, "close", None)
+        if close is not None:
+            close()
 
 
 @pytest.fixture

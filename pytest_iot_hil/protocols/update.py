@@ -110,6 +110,9 @@ class UpdateClient(ABC):
     def reboot(self) -> None:
         """Ask the device to reboot."""
 
+    def close(self) -> None:
+        """Release what the client holds (an event loop, a link); the fixtures call it at teardown."""
+
     # -- the whole procedure -------------------------------------------------
     def install(self, image: bytes | str | Path, *, permanent: bool = False, reboot: bool = True) -> dict[str, str]:
         """Transfer, validate and activate ``image``; reboot into it by default."""

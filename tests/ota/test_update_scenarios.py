@@ -162,8 +162,8 @@ def test_interrupted_transfer_resumes(booted, hil_target):
     first = ota.transfer(image, stop_at=half)
     assert first.resumed_from == 0
     again = ota.transfer(image)
-    assert 0 < again.resumed_from <= half, "the second transfer should resume, not restart"
-    assert again.resumed_from % 4096 == 0
+    # The device says how far it got (all it acknowledged: up to 7 bytes of it wait in its RAM).
+    assert half <= again.resumed_from < len(image), "the second transfer should resume, not restart"
     assert ota.finish()["version"] == "2.0.0"
     assert hil_target.read_memory(SLOT_B[0], len(image)) == image
 

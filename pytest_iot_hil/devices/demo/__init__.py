@@ -5,7 +5,7 @@ folder knows it:
 
 * ``layout``      - the memory map (written once) and the built-in target;
 * ``plugin``      - the hooks: built-in target, update client, boot observer;
-* ``client``, ``cobs`` - the framed UART update protocol (``DemoUpdateClient``);
+* ``client``      - its update client: SMP (MCUmgr) over the console, and its shell's ``mark-bad``;
 * ``boot``, ``bootline`` - the BOOT line, the app banner and ``info`` (``DemoBootObserver``);
 * ``journal``     - the boot-state journal decoded from flash (``read_journal``);
 * ``image_check`` - a model of the bootloader's image check (``check_demo_image``);

@@ -41,7 +41,7 @@ def pytest_hil_make_update_client(config: pytest.Config, target: "Target", conso
         return None
     from .client import DemoUpdateClient
 
-    return DemoUpdateClient(console)
+    return DemoUpdateClient(console, reply_timeout=max(5.0, console.timeout / 2))
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -62,11 +62,13 @@ def _image_hash(data: bytes) -> bytes:
 class SmpUpdateClient(UpdateClient):
     """Updates any MCUmgr device over its console (SMP over console)."""
 
-    def __init__(self, console, *, timeout: float = 5.0, first_timeout: float = 40.0) -> None:
+    def __init__(self, console, *, timeout: float = 5.0, first_timeout: float = 40.0, attempts: int = 3) -> None:
         super().__init__()
         self.console = console
         self.timeout = timeout
         self.first_timeout = first_timeout
+        #: Tries of one request: a frame the device dropped (a damaged one) is sent again.
+        self.attempts = attempts
         self.transport = ConsoleSMPTransport(console)
         self._loop = asyncio.new_event_loop()
         self._client = None
@@ -93,16 +95,25 @@ class SmpUpdateClient(UpdateClient):
         if not self._loop.is_closed():
             self._loop.close()
 
-    def request(self, request, *, step: str, timeout: float | None = None):
-        """Send one smpclient request; return the typed response, or raise :class:`UpdateError`."""
+    def request(self, request, *, step: str, timeout: float | None = None, attempts: int | None = None):
+        """Send one smpclient request; return the typed response, or raise :class:`UpdateError`.
+
+        A request the device does not answer (it drops a damaged frame
+        silently) is sent again, ``attempts`` times in all.
+        """
         lib = _lib()
-        try:
-            response = self._run(self.client.request(request, timeout_s=timeout))
-        except TimeoutError:
-            raise UpdateError(f"{step}: the device did not answer {type(request).__name__} within "
-                              f"{timeout or self.timeout:g} s", step=step) from None
-        except ConsoleError as exc:
-            raise UpdateError(f"{step}: {exc}", step=step) from None
+        for attempt in range(attempts or self.attempts):
+            try:
+                response = self._run(self.client.request(request, timeout_s=timeout))
+                break
+            except TimeoutError:
+                if attempt + 1 < (attempts or self.attempts):
+                    self.retries += 1
+                    continue
+                raise UpdateError(f"{step}: the device did not answer {type(request).__name__} within "
+                                  f"{timeout or self.timeout:g} s", step=step) from None
+            except ConsoleError as exc:
+                raise UpdateError(f"{step}: {exc}", step=step) from None
         if lib["error"](response):
             raise self._refusal(response, step)
         return response
@@ -123,13 +134,20 @@ class SmpUpdateClient(UpdateClient):
         return UpdateError(f"{step} refused by the device: group {group} rc={rc} ({name})", code=name, step=step)
 
     # -- UpdateClient --------------------------------------------------------------------------
-    def transfer(self, image: bytes | str | Path, *, resume: bool = True) -> TransferResult:
-        """Upload ``image`` into the device's update slot (image 0); the device says where to resume."""
+    def transfer(self, image: bytes | str | Path, *, resume: bool = True, stop_at: int | None = None) -> TransferResult:
+        """Upload ``image`` into the device's update slot (image 0); the device says where to resume.
+
+        A chunk the device does not answer (a damaged frame it dropped) ends
+        smpclient's upload; it is started again and the device's offset
+        resumes it, ``attempts`` times in all. With ``stop_at`` the upload
+        stops (unfinished) once the device holds that many bytes.
+        """
         lib = _lib()
         data = image_bytes(image)
         client = self.client
         started = time.monotonic()
         first: int | None = None
+        retries_before = self.retries
         max_chunk = self.transport.max_unencoded_size
 
         async def upload() -> None:
@@ -139,22 +157,30 @@ class SmpUpdateClient(UpdateClient):
                 if first is None:
                     first = offset
                 self._report(offset, len(data), started)
+                if stop_at is not None and offset >= stop_at and offset < len(data):
+                    return
 
-        try:
-            self._run(upload())
-        except lib["SMPUploadError"] as exc:
-            detail = exc.args[0] if exc.args else exc
-            if lib["error"](detail):
-                raise self._refusal(detail, "upload") from None
-            raise UpdateError(f"upload failed: {detail}", step="upload") from None
-        except TimeoutError:
-            raise UpdateError(f"upload: the device stopped answering (after {self.timeout:g} s)", step="upload") from None
-        except ConsoleError as exc:
-            raise UpdateError(f"upload: {exc}", step="upload") from None
+        for attempt in range(self.attempts):
+            try:
+                self._run(upload())
+                break
+            except lib["SMPUploadError"] as exc:
+                detail = exc.args[0] if exc.args else exc
+                if lib["error"](detail):
+                    raise self._refusal(detail, "upload") from None
+                raise UpdateError(f"upload failed: {detail}", step="upload") from None
+            except TimeoutError:
+                if attempt + 1 < self.attempts:
+                    self.retries += 1
+                    continue
+                raise UpdateError(f"upload: the device stopped answering (after {self.timeout:g} s, "
+                                  f"{self.attempts} attempts)", step="upload") from None
+            except ConsoleError as exc:
+                raise UpdateError(f"upload: {exc}", step="upload") from None
         self._image = data
-        resumed = first if first is not None and first > max_chunk else 0
+        resumed = first if resume and first is not None and first > max_chunk else 0
         return TransferResult(size=len(data), resumed_from=resumed, seconds=time.monotonic() - started,
-                              retries=0, slot="1")
+                              retries=self.retries - retries_before, slot="1")
 
     def image_states(self) -> list:
         """The device's image list (smp ``ImageState`` objects: slot, version, hash, flags)."""
