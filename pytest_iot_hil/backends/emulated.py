@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from abc import abstractmethod
+from typing import Callable
 
 from ..errors import TargetError
 from ..firmware import FirmwareImage, Segment
@@ -155,11 +156,13 @@ class EmulatedTarget(Target, FlashState, BuiltInPower):
                 raise TargetError(f"write_flash needs target {self.name!r} powered off: call power_off() first")
             self._saved_flash = bytes(image)
 
-    def boot_flash_state(self, image: bytes) -> None:
+    def boot_flash_state(self, image: bytes, *, on_stopped: Callable[[], object] | None = None) -> None:
         """Power on from exactly ``image``: a power cycle with that flash (backends may do it in place)."""
         with self._power_lock:
             if self.powered:
                 self.power_off()
+            if on_stopped is not None:
+                on_stopped()
             self.write_flash(image)
             self.power_on()
 

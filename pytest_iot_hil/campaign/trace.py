@@ -193,13 +193,21 @@ def check_watching(watch: FlashWatch, target: Target) -> None:
 def boot_state(device: Device, image: bytes, wait_booted: Callable[[Device], object] | None = None) -> int:
     """Power the device on from flash ``image`` (the console emptied first); then ``wait_booted(device)``.
 
-    The console is emptied so that what is expected next comes from this boot,
-    not from the one before (its app may have printed late). Returns the
-    console's mark from right before the power-on (for ``transcript_since``).
+    The console is emptied once the old firmware has stopped, so that what is
+    expected next comes from this boot, not from the one before (its app, or
+    the first boot of a device just opened, may still have been printing).
+    Returns the console's mark from right before the power-on (for
+    ``transcript_since``).
     """
     device.console.discard_pending()
-    mark = device.console.mark
-    device.target.boot_flash_state(image)
+    marks = [device.console.mark]
+
+    def stopped() -> None:
+        device.console.discard_pending()
+        marks.append(device.console.mark)
+
+    device.target.boot_flash_state(image, on_stopped=stopped)
+    mark = marks[-1]
     if wait_booted is not None:
         wait_booted(device)
     return mark

@@ -119,8 +119,14 @@ class FlashState(ABC):
         """Replace the whole flash while powered off; the next power-on boots from it."""
 
     @abstractmethod
-    def boot_flash_state(self, image: bytes) -> None:
-        """Power on from exactly ``image`` (RAM cleared, machine reset), powered or not before."""
+    def boot_flash_state(self, image: bytes, *, on_stopped: "Callable[[], object] | None" = None) -> None:
+        """Power on from exactly ``image`` (RAM cleared, machine reset), powered or not before.
+
+        ``on_stopped`` is called once the firmware that ran before can print
+        no more and before the new one starts: what the console holds then is
+        all the old boot's (a campaign drops it there, so that a line the old
+        firmware printed late is never taken for the new boot's).
+        """
 
 
 #: Which backends of this package provide the capabilities (for error messages).

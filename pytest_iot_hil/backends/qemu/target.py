@@ -22,7 +22,7 @@ import socket
 import subprocess
 import threading
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import serial
 
@@ -423,7 +423,7 @@ class QemuTarget(EmulatedTarget, FlashWatcher):
                 self._qmp.execute("system_reset")
             self.boots += 1
 
-    def boot_flash_state(self, flash_image: bytes) -> None:
+    def boot_flash_state(self, flash_image: bytes, *, on_stopped: Callable[[], object] | None = None) -> None:
         """Power the target on from exactly ``flash_image``, reusing the emulator.
 
         Equivalent to a power cycle with that flash: RAM is cleared, the
@@ -435,11 +435,15 @@ class QemuTarget(EmulatedTarget, FlashWatcher):
             raise TargetError(f"boot_flash_state needs exactly {flash.size if flash else 0} bytes of flash image")
         with self._power_lock:
             if not self.powered:
+                if on_stopped is not None:
+                    on_stopped()
                 self.write_flash(flash_image)
                 self.power_on()
                 return
             gdb = self._require_running()
-            gdb.halt()
+            gdb.halt()  # QEMU hands the UART's bytes to the link as the core stores them
+            if on_stopped is not None:
+                on_stopped()
             self._write_flash_image(gdb, Segment(flash.start, bytes(flash_image)))
             ram = self._ram_region()
             if ram is not None and not self._fill(gdb, ram[0] + 64, ram[1] - 64, 0):
