@@ -2,8 +2,9 @@
 
 Nothing here comes from the demo profile's code: the team's firmware (in this
 test, the demo firmware's binaries, which it treats as its own) announces a
-boot with its app banner only, takes updates over a small framed protocol
-the team wrote its own client for, and is judged by an oracle of its own.
+boot with its app banner only, takes updates over SMP (MCUmgr) through a
+client of a few lines the team wrote by hand (no SMP library), and is judged
+by an oracle of its own.
 The profile plugs in through the hooks only (device names, a built-in
 target, the update client, the boot observer), and the fixtures, a boot
 assertion, a power cut and a small power-cut campaign all run through it.
@@ -20,11 +21,14 @@ from pytest_iot_hil.devices.demo.layout import firmware_dir
 pytestmark = pytest.mark.needs_qemu
 
 PROFILE = '''
+import base64
+import binascii
 import hashlib
 import re
 import struct
 import time
-import zlib
+
+import cbor2
 
 import pytest
 
@@ -74,50 +78,52 @@ class BannerBoots(BootObserver):
         return [self._info(m, m[0]) for m in re.finditer(BANNER, transcript)]
 
 
-# -- our update protocol: 00 COBS(type seq offset len payload crc32) 00, one reply line per frame --
-def cobs(data):
-    out, block = bytearray(), bytearray()
-    for byte in data + b"\\0":
-        if byte == 0 or len(block) == 254:
-            out += bytes([len(block) + 1]) + block
-            block = bytearray() if byte == 0 else bytearray([byte])
-        else:
-            block.append(byte)
-    return bytes(out)
-
-
-class FrameClient(UpdateClient):
-    CHUNK = 512
+# -- our update client: a few lines of SMP (MCUmgr) over the console, written by hand --------
+# A packet is len(2, big-endian) + message + CRC-16/XMODEM, base64, in lines of at most 127
+# bytes: the first starts 06 09, the next ones 04 14. A message is an 8-byte header and CBOR.
+class MiniSmpClient(UpdateClient):
+    CHUNK = 256
 
     def __init__(self, console):
         super().__init__()
         self.console = console
         self.seq = 0
 
-    def _frame(self, kind, offset=0, payload=b""):
-        self.seq += 1
-        body = struct.pack("<BHIH", kind, self.seq, offset, len(payload)) + payload
-        self.console.send(b"\\0" + cobs(body + struct.pack("<I", zlib.crc32(body))) + b"\\0")
-        self.console.expect(r"OTA (ACK|NACK) %d([^\\r\\n]*)\\r?\\n" % self.seq, timeout=5)
-        if self.console.match[1] == "NACK":
-            raise UpdateError(f"frame {{kind}} refused:{{self.console.match[2]}}", code=self.console.match[2].split()[0])
-        return self.console.match[2]
+    def _request(self, op, group, command, body):
+        self.seq = (self.seq + 1) & 0xFF
+        payload = cbor2.dumps(body)
+        message = struct.pack(">BBHHBB", 0x08 | op, 0, len(payload), group, self.seq, command) + payload
+        packet = struct.pack(">H", len(message) + 2) + message + struct.pack(">H", binascii.crc_hqx(message, 0))
+        for n, start in enumerate(range(0, len(packet), 90)):
+            self.console.send((b"\\x06\\x09" if n == 0 else b"\\x04\\x14") + base64.b64encode(packet[start:start + 90]) + b"\\n")
+        got = b""
+        while len(got) < 2 or len(got) < 2 + struct.unpack(">H", got[:2])[0]:
+            self.console.expect(r"(?:\\x06\\x09|\\x04\\x14)([A-Za-z0-9+/=]+)\\r?\\n", timeout=5)
+            got += base64.b64decode(self.console.match[1])
+        reply = cbor2.loads(got[2 + 8:-2])
+        if reply.get("rc", 0):
+            raise UpdateError(f"group {{group}} command {{command}} refused: rc {{reply['rc']}} {{reply.get('rsn', '')}}",
+                              code=str(reply["rc"]))
+        return reply
 
     def transfer(self, image, *, resume=True):
         data = open(image, "rb").read() if not isinstance(image, bytes) else image
         started = time.monotonic()
-        self._frame(1, 0, struct.pack("<I", len(data)) + hashlib.sha256(data).digest())
         for offset in range(0, len(data), self.CHUNK):
-            self._frame(2, offset, data[offset:offset + self.CHUNK])
+            body = {{"image": 0, "off": offset, "data": data[offset:offset + self.CHUNK]}}
+            if offset == 0:
+                body.update(len=len(data), sha=hashlib.sha256(data).digest())
+            self._request(2, 1, 1, body)
             self._report(min(offset + self.CHUNK, len(data)), len(data), started)
         return TransferResult(len(data), 0, time.monotonic() - started, 0)
 
     def finish(self):
-        self._frame(4)
-        return {{}}
+        return {{}}   # the last chunk finishes the upload
 
     def activate(self, *, permanent=False):
-        self._frame(5, 0, bytes([int(permanent)]))
+        images = self._request(0, 1, 0, {{}})["images"]
+        new = next(i for i in images if i["slot"] == 1 or not i.get("active"))
+        self._request(2, 1, 0, {{"hash": new["hash"], "confirm": permanent}})
         return {{}}
 
     def _say(self, command, reply):
@@ -132,11 +138,11 @@ class FrameClient(UpdateClient):
         self._say("mark-bad", r"OK mark-bad")
 
     def reboot(self):
-        self._say("reboot", r"rebooting")
+        self._request(2, 0, 5, {{}})
 
 
 def pytest_hil_make_update_client(config, target, console):
-    return FrameClient(console) if target.description.device == "mini" else None
+    return MiniSmpClient(console) if target.description.device == "mini" else None
 
 
 def pytest_hil_make_boot_observer(config, target, console):

@@ -63,7 +63,9 @@ def test_console_text_and_frames_share_the_link(device):
     client.reboot()
     console.expect(r"\*\*\* Booting MCUboot image \*\*\*")
     text = console.transcript.decode()
-    assert "[SMP frame]" in text and "shell> device up" in text
+    # (Not the peer's greeting: pyserial's socket:// open empties the input, so
+    # a greeting sent while the console connects may be gone.)
+    assert "[SMP frame]" in text and "smp request op=2 group=0 id=0\r\n" in text
     assert "\x06\x09" not in text and "\x04\x14" not in text   # no base64 frame lines in the transcript
 
 
@@ -112,7 +114,7 @@ def test_smp_has_no_mark_bad(device):
 def test_a_device_without_mcumgr_params_gets_small_chunks(peer):
     peer.answer_params = False
     console = open_console(peer.url, timeout=3)
-    client = SmpUpdateClient(console, timeout=0.5)
+    client = SmpUpdateClient(console, timeout=2)  # its params request goes unanswered: connecting waits this long once
     try:
         client.transfer(V2)
         assert peer.requests.count((2, 1, 1)) > 50  # 169-byte messages, as smpclient assumes

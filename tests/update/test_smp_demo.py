@@ -82,6 +82,12 @@ def test_garbage_on_the_uart_does_not_wedge_shell_or_smp(console, ota):
     console.sendline("version")
     console.expect("version 1.0.0 slot=A")
     assert ota.echo("after") == "after"
+    mark = console.mark
+    console.send(b"\\x00\\x00 noise \\x00\\xff\\x00\\r\\n")       # NULs (once the start of a frame), then a line end
+    console.sendline("version")
+    console.expect("version 1.0.0 slot=A")
+    assert b"OTA" not in console.transcript_since(mark)
+    assert ota.echo("after NULs") == "after NULs"
 ''')
     result = pytester.runpytest("--hil", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=4)

@@ -8,10 +8,7 @@
 #include "../core/layout.h"
 #include "../core/ota.h"
 #include "../core/report.h"
-#include "../core/cbor.h"
-#include "../core/smp.h"
-#include "../core/smp_img.h"
-#include "../core/smp_os.h"
+#include "../core/smp_serve.h"
 #include "../hw/board.h"
 #include "../hw/flash_hw.h"
 #include "../hw/mps2.h"
@@ -35,8 +32,6 @@ static uint32_t boot_cause;
 /* SMP (MCUmgr) over the same UART: see core/smp.h. */
 static struct smp_link smp_link;
 static struct smp_img smp_img;
-static uint8_t smp_rsp[SMP_BUF_SIZE];
-static int smp_reset_requested;
 
 static void put_line(void *ctx, const char *line)
 {
@@ -101,51 +96,15 @@ static int smp_confirm(void *app, const char **reason)
     return app_confirm(&seq, reason);
 }
 
-static int smp_reset(void *ctx, const uint8_t *body, uint32_t n, struct cbor_writer *w, const char **reason)
-{
-    (void)ctx;
-    (void)body;
-    (void)n;
-    (void)reason;
-    cbor_put_map(w, 0);
-    smp_reset_requested = 1;   /* after the answer has gone out */
-    return 0;
-}
-
-static const struct smp_command smp_commands[] = {
-    {SMP_GROUP_OS, SMP_OS_ECHO, SMP_OP_WRITE, smp_os_echo},
-    {SMP_GROUP_OS, SMP_OS_RESET, SMP_OP_WRITE, smp_reset},
-    {SMP_GROUP_OS, SMP_OS_PARAMS, SMP_OP_READ, smp_os_params},
-    {SMP_GROUP_IMAGE, SMP_IMG_STATE, SMP_OP_READ, smp_img_state_read},
-    {SMP_GROUP_IMAGE, SMP_IMG_STATE, SMP_OP_WRITE, smp_img_state_write},
-    {SMP_GROUP_IMAGE, SMP_IMG_UPLOAD, SMP_OP_WRITE, smp_img_upload},
-};
-
-static void smp_put(void *ctx, const uint8_t *p, uint32_t n)
-{
-    (void)ctx;
-    for (uint32_t i = 0; i < n; i++) {
-        uart_putc(p[i]);
-    }
-}
-
 static void smp_packet(void)
 {
-    uint32_t len;
-    const uint8_t *msg = smp_link_message(&smp_link, &len);
-    /* Handlers that hash or program flash feed the watchdog through flash_ops. */
-    uint32_t n = smp_dispatch(smp_commands, sizeof smp_commands / sizeof smp_commands[0], &smp_img,
-                              msg, len, smp_rsp, sizeof smp_rsp);
-    if (n) {
-        smp_send(smp_rsp, n, smp_put, 0);
-    }
+    int reset = smp_serve(&smp_link, &smp_img, uart_write, 0);
 #ifdef BUG_B13
     /* B13: the confirm record is written only after the answer went out */
     bs_confirm_commit();
 #endif
-    if (smp_reset_requested) {
-        while (UART_STATE & UART_STATE_TXFULL) {
-        }
+    if (reset) {
+        uart_flush();
         board_set_reset_cause(RC_REBOOT);
         board_reset();
     }
@@ -206,10 +165,7 @@ static void handle(enum con_event ev)
     switch (ev) {
     case CON_LINE: text_command(con.lb.buf); break;
     case CON_BAD_LINE: put_line(0, "? unknown command"); break;
-    case CON_FRAME: ota_frame(&ota, con.frame, con.flen); break;
-    case CON_FRAME_OVERLONG: ota_frame_error(&ota, "overlong"); break;
-    case CON_FRAME_TIMEOUT: ota_frame_error(&ota, "timeout"); break;
-    default: break;
+    default: break;     /* frames are off: none come */
     }
 }
 
@@ -240,7 +196,7 @@ int main(void)
     }
 #endif
 
-    console_init(&con);
+    console_init(&con, 0);  /* updates come over SMP: no frames */
     ota_init(&ota, &flash_hw, &journal, running, 1 - running, put_line, 0);
     smp_link_init(&smp_link);
     smp_img_init(&smp_img, &ota, &journal, &flash_hw, running, smp_confirm, 0);

@@ -1,11 +1,13 @@
 /* A/B bootloader (PROTOCOL.md §2-§5): decides which slot runs,
  * prints one BOOT line, arms the watchdog and jumps. With no bootable
- * image it stays in recovery and serves `info` and the update protocol. */
+ * image it stays in recovery and serves `info` and SMP (MCUmgr) image
+ * upload into slot A, as MCUboot's serial recovery does (§8). */
 #include "../core/bootflow.h"
 #include "../core/console.h"
 #include "../core/layout.h"
 #include "../core/ota.h"
 #include "../core/report.h"
+#include "../core/smp_serve.h"
 #include "../hw/board.h"
 #include "../hw/flash_hw.h"
 #include "../hw/mps2.h"
@@ -15,6 +17,8 @@ static struct journal journal;
 static struct boot_result result;
 static struct console con;
 static struct ota ota;
+static struct smp_link smp_link;
+static struct smp_img smp_img;
 static uint32_t cause;
 
 static void put_line(void *ctx, const char *line)
@@ -76,25 +80,32 @@ int main(void)
     }
 
     /* Recovery: nothing runs; updates go to slot A. */
-    console_init(&con);
+    console_init(&con, 0);
     ota_init(&ota, &flash_hw, &journal, -1, SLOT_A, put_line, 0);
-    board_ticks_init();
+    smp_link_init(&smp_link);
+    smp_img_init(&smp_img, &ota, &journal, &flash_hw, -1, 0, 0);
     for (;;) {
-        enum con_event ev = console_tick(&con, board_ticks_elapsed_ms());
-        if (ev == CON_NONE) {
-            int c = uart_getc();
-            if (c < 0) {
-                continue;
-            }
-            ev = console_feed(&con, (uint8_t)c);
+        int c = uart_getc();
+        if (c < 0) {
+            continue;
         }
-        switch (ev) {
-        case CON_LINE: text_command(con.lb.buf); break;
-        case CON_BAD_LINE: put_line(0, "? unknown command"); break;
-        case CON_FRAME: ota_frame(&ota, con.frame, con.flen); break;
-        case CON_FRAME_OVERLONG: ota_frame_error(&ota, "overlong"); break;
-        case CON_FRAME_TIMEOUT: ota_frame_error(&ota, "timeout"); break;
-        default: break;
+        /* SMP frame lines first; everything else is the shell's. */
+        enum smp_link_event sev = smp_link_feed(&smp_link, (uint8_t)c);
+        if (sev == SMP_LINK_PACKET) {
+            if (smp_serve(&smp_link, &smp_img, uart_write, 0)) {
+                uart_flush();
+                board_set_reset_cause(RC_REBOOT);
+                board_reset();
+            }
+        } else if (sev == SMP_LINK_TEXT) {
+            for (uint8_t i = 0; i < smp_link.text_len; i++) {
+                enum con_event ev = console_feed(&con, smp_link.text[i]);
+                if (ev == CON_LINE) {
+                    text_command(con.lb.buf);
+                } else if (ev == CON_BAD_LINE) {
+                    put_line(0, "? unknown command");
+                }
+            }
         }
     }
 }

@@ -1,8 +1,9 @@
 #include "console.h"
 
-void console_init(struct console *c)
+void console_init(struct console *c, int frames)
 {
     linebuf_reset(&c->lb);
+    c->frames = frames ? 1u : 0u;
     c->in_frame = 0;
     c->overlong = 0;
     c->flen = 0;
@@ -12,7 +13,7 @@ void console_init(struct console *c)
 enum con_event console_feed(struct console *c, uint8_t byte)
 {
     if (!c->in_frame) {
-        if (byte == 0x00) {
+        if (byte == 0x00 && c->frames) {
             linebuf_reset(&c->lb);   /* a partial text line is abandoned */
             c->in_frame = 1;
             c->overlong = 0;

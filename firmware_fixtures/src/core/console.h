@@ -1,4 +1,7 @@
-/* Splits the UART byte stream into text command lines and COBS frames.
+/* Splits the UART byte stream into text command lines and, where frames are
+ * on (the bootloader's recovery mode), COBS frames. With frames off (the
+ * apps, which take updates over SMP) a 0x00 is just a non-printable byte:
+ * its line is a bad line, and the next line is a command again.
  * Text lines never contain 0x00, so a 0x00 switches to frame mode; the next
  * 0x00 after at least one byte ends the frame (`00 <cobs> 00`). Empty
  * frames (`00 00`) are skipped. A partial frame is dropped after
@@ -26,6 +29,7 @@ enum con_event {
 
 struct console {
     struct linebuf lb;
+    uint8_t frames;
     uint8_t in_frame;
     uint8_t overlong;
     uint16_t flen;
@@ -33,7 +37,7 @@ struct console {
     uint8_t frame[CONSOLE_FRAME_MAX];
 };
 
-void console_init(struct console *c);
+void console_init(struct console *c, int frames);
 enum con_event console_feed(struct console *c, uint8_t byte);
 /* Call with the milliseconds elapsed since the previous call. */
 enum con_event console_tick(struct console *c, uint32_t elapsed_ms);

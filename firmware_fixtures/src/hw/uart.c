@@ -21,6 +21,20 @@ void uart_puts(const char *s)
     }
 }
 
+void uart_write(void *ctx, const uint8_t *p, uint32_t n)
+{
+    (void)ctx;
+    for (uint32_t i = 0; i < n; i++) {
+        uart_putc(p[i]);
+    }
+}
+
+void uart_flush(void)
+{
+    while (UART_STATE & UART_STATE_TXFULL) {
+    }
+}
+
 int uart_getc(void)
 {
     if (UART_STATE & UART_STATE_RXFULL) {

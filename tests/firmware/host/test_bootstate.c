@@ -859,7 +859,7 @@ static void t_ota_rejections(void)
 static void t_console(void)
 {
     static struct console c;
-    console_init(&c);
+    console_init(&c, 1);
     const char *text = "info\r\n";
     enum con_event ev = CON_NONE;
     for (const char *p = text; *p; p++) {
@@ -901,6 +901,24 @@ static void t_console(void)
         console_feed(&c, 0x01);
     }
     CHECK_EQ(console_feed(&c, 0x00), CON_FRAME_OVERLONG);
+
+    /* Frames off (the apps): a burst of garbage with NULs costs its own line
+     * only; the next command is a command at once, with no idle wait. */
+    console_init(&c, 0);
+    const uint8_t burst[] = { 'x', 0x00, 0xFF, 0x00, 0x02, 0x00, '\n' };
+    ev = CON_NONE;
+    for (unsigned i = 0; i < sizeof burst; i++) {
+        ev = console_feed(&c, burst[i]);
+    }
+    CHECK_EQ(ev, CON_BAD_LINE);
+    CHECK(!console_in_frame(&c));
+    ev = CON_NONE;
+    for (const char *p = "version\n"; *p; p++) {
+        ev = console_feed(&c, (uint8_t)*p);
+    }
+    CHECK_EQ(ev, CON_LINE);
+    CHECK_STR(c.lb.buf, "version");
+    CHECK_EQ(console_tick(&c, 5000), CON_NONE);
 }
 
 /* ------------------------------------------------- power cuts at every op */
