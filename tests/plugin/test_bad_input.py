@@ -11,22 +11,12 @@ from __future__ import annotations
 import struct
 
 import pytest
+from unreached import INNER
 
 from pytest_iot_hil.devices.demo.layout import firmware_dir
 
 FACTORY = firmware_dir() / "factory-v1.bin"
 
-# Would fail loudly if a misconfigured run got as far as running tests.
-INNER = """
-import pytest
-
-@pytest.mark.hil
-def test_hil(console):
-    raise AssertionError("ran despite a usage error")
-
-def test_plain():
-    raise AssertionError("ran despite a usage error")
-"""
 
 
 def _target(flash: str = "{ start = 0x0, size = 0x100000 }", firmware=FACTORY, extra: str = "") -> str:

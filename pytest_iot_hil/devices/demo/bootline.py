@@ -199,15 +199,7 @@ def find_boot_lines(text: str) -> list[BootLine]:
     Text that only resembles a BOOT line (cut short by a reset) is skipped; a
     last line without CR LF counts only if it ends in a whole rollback name.
     """
-    lines = []
-    for m in _BOOT_SCAN_RE.finditer(text):
-        if not _complete(m, "rollback", ROLLBACKS):
-            continue
-        try:
-            lines.append(_boot_line(m, m.group(0)))
-        except BootLineError:
-            continue
-    return lines
+    return _find(text, _BOOT_SCAN_RE, "rollback", ROLLBACKS, _boot_line)
 
 
 def parse_info_line(line: str) -> InfoLine:
@@ -224,12 +216,17 @@ def parse_info_line(line: str) -> InfoLine:
 
 def find_info_lines(text: str) -> list[InfoLine]:
     """Every complete info line in a transcript, in order."""
+    return _find(text, _INFO_SCAN_RE, "reset", RESET_CAUSES, _info_line)
+
+
+def _find(text: str, scan: "re.Pattern[str]", last: str, names, build) -> list:
+    """Every match of ``scan`` whose ``last`` field is whole (one of ``names``), built; bad ones skipped."""
     lines = []
-    for m in _INFO_SCAN_RE.finditer(text):
-        if not _complete(m, "reset", RESET_CAUSES):
+    for m in scan.finditer(text):
+        if not _complete(m, last, names):
             continue
         try:
-            lines.append(_info_line(m, m.group(0)))
+            lines.append(build(m, m.group(0)))
         except BootLineError:
             continue
     return lines
