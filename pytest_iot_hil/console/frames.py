@@ -36,6 +36,10 @@ class LineDemux:
 
     def feed(self, data: bytes) -> bytes:
         """Take ``data`` as it arrived; return the console text in it (with a marker per packet)."""
+        if self._frame is None and not self._pending and START[0] not in data and CONTINUE[0] not in data:
+            if data:   # plain text (most reads): no byte can start a frame line
+                self._at_line_start = data[-1] in (0x0A, 0x0D)
+            return data
         out = bytearray()
         for byte in data:
             if self._frame is not None:
