@@ -34,8 +34,8 @@ BUGGY = FW / "build" / "buggy"
 MANIFEST = json.loads((BUGGY / "MANIFEST.json").read_text())
 VARIANTS = [v["id"] for v in MANIFEST["variants"]]
 
-CORE_SOURCES = ["strfmt", "linebuf", "crc32", "sha256", "cobs", "journal", "image",
-                "bootflow", "console", "ota", "report"]
+CORE_SOURCES = ["strfmt", "linebuf", "crc32", "sha256", "journal", "image",
+                "bootflow", "ota", "report"]
 POWER_CUT_CASES = ["power_cut_every_op", "power_cut_every_op_torn"]
 INVARIANTS = {f"I{n}" for n in range(1, 13)}
 FLASH_SIZE = 0x100000

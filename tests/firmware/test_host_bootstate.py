@@ -21,13 +21,12 @@ from hostbuild import CORE, HOST, ROOT, compile_host
 
 BUILD = ROOT / "firmware_fixtures" / "build"
 
-CORE_SOURCES = ["strfmt", "linebuf", "crc32", "sha256", "cobs", "journal", "image",
-                "bootflow", "console", "ota", "report"]
+CORE_SOURCES = ["strfmt", "linebuf", "crc32", "sha256", "journal", "image",
+                "bootflow", "ota", "report"]
 
 CASES = [
     "sha256_vectors",
     "crc32_check",
-    "cobs_roundtrip",
     "record_layout",
     "factory_state",
     "factory_first_valid_slot",
@@ -42,9 +41,9 @@ CASES = [
     "invalid_pending_marked_bad",
     "mark_bad_rolls_back",
     "image_validation_errors",
-    "ota_protocol",
+    "ota_engine",
     "ota_rejections",
-    "console",
+    "command_lines",
     "power_cut_every_op",
     "power_cut_every_op_torn",
     "power_cut_sector_switch",
@@ -164,31 +163,3 @@ def test_sha256_and_crc32_match_python(hosttest, tmp_path, size):
     assert run(hosttest, "crc32", str(path)).stdout.strip() == f"{zlib.crc32(data):08x}"
 
 
-def _cobs_encode(data: bytes) -> bytes:
-    out = bytearray()
-    block = bytearray()
-    for byte in data:
-        if byte == 0:
-            out += bytes([len(block) + 1]) + block
-            block = bytearray()
-        else:
-            block.append(byte)
-            if len(block) == 254:
-                out += b"\xff" + block
-                block = bytearray()
-    out += bytes([len(block) + 1]) + block
-    return bytes(out)
-
-
-@pytest.mark.parametrize("size", [0, 1, 253, 254, 255, 508, 525])
-def test_cobs_decode_matches_python_encoder(hosttest, size):
-    rng = random.Random(size)
-    data = bytes(rng.choice([0, 1, 2, 0xFF, rng.randrange(256)]) for _ in range(size))
-    enc = _cobs_encode(data)
-    assert b"\x00" not in enc
-    assert run(hosttest, "cobs-decode", enc.hex()).stdout.strip() == data.hex()
-
-
-def test_cobs_decode_rejects_malformed(hosttest):
-    assert run(hosttest, "cobs-decode", "0311").stdout.strip() == "error"     # runs past the end
-    assert run(hosttest, "cobs-decode", "031100").stdout.strip() == "error"   # a zero inside

@@ -4,8 +4,8 @@
  *   APP_HANG       banner, then spin without feeding the watchdog
  *   APP_NOCONFIRM  `confirm` fails its health check and writes nothing */
 #include "../core/bootflow.h"
-#include "../core/console.h"
 #include "../core/layout.h"
+#include "../core/linebuf.h"
 #include "../core/ota.h"
 #include "../core/report.h"
 #include "../core/smp_serve.h"
@@ -25,7 +25,7 @@ typedef void (*vector_t)(void);
 extern const vector_t __vectors[];
 
 static struct journal journal;
-static struct console con;
+static struct linebuf con;
 static struct ota ota;
 static int running;
 static uint32_t boot_cause;
@@ -160,12 +160,12 @@ static void text_command(const char *cmd)
 #endif
 }
 
-static void handle(enum con_event ev)
+static void handle(enum line_result ev)
 {
     switch (ev) {
-    case CON_LINE: text_command(con.lb.buf); break;
-    case CON_BAD_LINE: put_line(0, "? unknown command"); break;
-    default: break;     /* frames are off: none come */
+    case LINE_READY: text_command(con.buf); break;
+    case LINE_BAD: put_line(0, "? unknown command"); break;
+    default: break;
     }
 }
 
@@ -196,8 +196,8 @@ int main(void)
     }
 #endif
 
-    console_init(&con, 0);  /* updates come over SMP: no frames */
-    ota_init(&ota, &flash_hw, &journal, running, 1 - running, put_line, 0);
+    linebuf_reset(&con);
+    ota_init(&ota, &flash_hw, &journal, running, 1 - running);
     smp_link_init(&smp_link);
     smp_img_init(&smp_img, &ota, &journal, &flash_hw, running, smp_confirm, 0);
     board_ticks_init();
@@ -209,11 +209,6 @@ int main(void)
             board_wdog_feed();
             since_feed = 0;
         }
-        enum con_event ev = console_tick(&con, ms);
-        handle(ev);
-        if (ev != CON_NONE) {
-            continue;
-        }
         int c = uart_getc();
         if (c < 0) {
             continue;
@@ -224,7 +219,7 @@ int main(void)
             smp_packet();
         } else if (sev == SMP_LINK_TEXT) {
             for (uint8_t i = 0; i < smp_link.text_len; i++) {
-                handle(console_feed(&con, smp_link.text[i]));
+                handle(linebuf_feed(&con, smp_link.text[i]));
             }
         }
         /* Long frame handling (erase, hash) feeds through flash_ops. */

@@ -3,8 +3,8 @@
  * image it stays in recovery and serves `info` and SMP (MCUmgr) image
  * upload into slot A, as MCUboot's serial recovery does (§8). */
 #include "../core/bootflow.h"
-#include "../core/console.h"
 #include "../core/layout.h"
+#include "../core/linebuf.h"
 #include "../core/ota.h"
 #include "../core/report.h"
 #include "../core/smp_serve.h"
@@ -15,7 +15,7 @@
 
 static struct journal journal;
 static struct boot_result result;
-static struct console con;
+static struct linebuf con;
 static struct ota ota;
 static struct smp_link smp_link;
 static struct smp_img smp_img;
@@ -80,8 +80,8 @@ int main(void)
     }
 
     /* Recovery: nothing runs; updates go to slot A. */
-    console_init(&con, 0);
-    ota_init(&ota, &flash_hw, &journal, -1, SLOT_A, put_line, 0);
+    linebuf_reset(&con);
+    ota_init(&ota, &flash_hw, &journal, -1, SLOT_A);
     smp_link_init(&smp_link);
     smp_img_init(&smp_img, &ota, &journal, &flash_hw, -1, 0, 0);
     for (;;) {
@@ -99,10 +99,10 @@ int main(void)
             }
         } else if (sev == SMP_LINK_TEXT) {
             for (uint8_t i = 0; i < smp_link.text_len; i++) {
-                enum con_event ev = console_feed(&con, smp_link.text[i]);
-                if (ev == CON_LINE) {
-                    text_command(con.lb.buf);
-                } else if (ev == CON_BAD_LINE) {
+                enum line_result ev = linebuf_feed(&con, smp_link.text[i]);
+                if (ev == LINE_READY) {
+                    text_command(con.buf);
+                } else if (ev == LINE_BAD) {
                     put_line(0, "? unknown command");
                 }
             }

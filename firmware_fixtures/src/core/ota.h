@@ -1,38 +1,22 @@
-/* Update protocol over the console: COBS frames in, text lines out.
- * See PROTOCOL.md. Hardware-free: flash through flash_ops, replies through
- * a callback. */
+/* The update engine behind SMP's image upload and state write (smp_img.c):
+ * the slot invalidated before its first erase, chunks written in order and
+ * verified, the file digest and the bootloader's own validation at the end,
+ * then a journal record. Hardware-free: flash through flash_ops. */
 #ifndef OTA_H
 #define OTA_H
 
 #include <stdint.h>
-#include "console.h"
 #include "flash_ops.h"
 #include "image.h"
 #include "journal.h"
 
-enum ota_type {
-    OTA_BEGIN = 1,
-    OTA_DATA = 2,
-    OTA_QUERY = 3,
-    OTA_FINISH = 4,
-    OTA_ACTIVATE = 5,
-};
-
 #define OTA_SECTORS (SLOT_SIZE / FLASH_SECTOR_SIZE)
-
-typedef void (*ota_reply_fn)(void *ctx, const char *line);
 
 struct ota {
     const struct flash_ops *f;
     struct journal *j;
     int running;                /* slot running now, -1 in recovery */
     int target;                 /* the slot updates are written to */
-    ota_reply_fn reply;
-    void *reply_ctx;
-
-    int have_acked;
-    uint16_t last_seq;
-
     int active;                 /* a BEGIN was accepted */
     uint32_t size;              /* announced image size */
     uint8_t digest[SHA256_DIGEST_SIZE];
@@ -40,17 +24,12 @@ struct ota {
     uint8_t erased[(OTA_SECTORS + 7) / 8];
     int finished;               /* FINISH validated the slot */
     struct img_info fin;
-    int activated;              /* last ACTIVATE done, for an identical resend */
-    uint16_t activate_seq;
-    uint8_t activate_mode;
 
     char detail[40];            /* room for a detail built at run time ("expected-offset=N") */
-    uint8_t buf[OTA_FRAME_MAX];
 };
 
-/* The update steps without a frame around them (for SMP's image upload and
- * state write): code NULL means done; otherwise the refusal's code (E_HASH,
- * E_RANGE, ...) and detail, as the frame protocol's NACK carries them. */
+/* The result of a step: code NULL means done; otherwise the refusal's code
+ * (E_HASH, E_RANGE, ...) and detail, which SMP's reply carries as its "rsn". */
 struct ota_status {
     const char *code;
     const char *detail;
@@ -67,10 +46,6 @@ struct ota_status ota_finish(struct ota *o);
 struct ota_status ota_activate(struct ota *o, uint8_t mode);
 
 void ota_init(struct ota *o, const struct flash_ops *f, struct journal *j,
-              int running, int target, ota_reply_fn reply, void *ctx);
-/* One frame as received between the 0x00 delimiters (still COBS-encoded). */
-void ota_frame(struct ota *o, const uint8_t *enc, uint32_t len);
-/* Reports a frame the console had to drop (overlong, cut off). */
-void ota_frame_error(struct ota *o, const char *detail);
+              int running, int target);
 
 #endif
