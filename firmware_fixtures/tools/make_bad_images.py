@@ -10,7 +10,7 @@ app-<variant>-slot<S>; ".signed.bin" only for the validly built ones):
     app-v2-header-loadaddr-slot<S>.bin  ih_load_addr set to the other slot (hash now wrong)
     app-v2-seccnt-flip-slot<S>.bin      one bit of the protected SEC_CNT value flipped
     app-v2-sha-flip-slot<S>.bin         one bit of the unprotected SHA-256 value flipped
-    app-v2-truncated-slot<S>.bin        cut in the middle of the SHA-256 TLV
+    app-v2-truncated-slot<S>.bin        cut in the middle of the unprotected TLVs
     app-v2-lowsec-slot<S>.signed.bin    the same payload validly re-signed with security counter 0
     app-v2-wrong-slot-slot<S>.signed.bin  the *other* slot's build validly re-signed for slot S
                                         (header says S, code is linked for the other slot)
@@ -19,7 +19,7 @@ and MANIFEST.json, which says for each file what was done and what imgtool
 and the demo bootloader (image.c, modelled by pytest_iot_hil.images.validate)
 say about it once v1 is confirmed (floor 1).
 
-Everything is deterministic (imgtool without a key), so running it again
+Everything is deterministic (Ed25519 signatures are), so running it again
 gives the same bytes; tests/images/test_bad_images.py checks that.  Run it
 after `make install` whenever the good images change:
 
@@ -43,6 +43,8 @@ from pytest_iot_hil.devices.demo.image_check import check_demo_image
 from pytest_iot_hil.devices.demo.layout import SLOT_BASES, SLOT_SIZE
 
 SOURCE = "app-v2-slot{slot}.signed.bin"
+#: The demo's test signing key, as the Makefile signs with it: the re-signed images are validly signed.
+KEY = HERE.parent / "keys" / "demo-test-ed25519.pem"
 #: The floor once app v1 (security counter 1) is confirmed: the situation the
 #: OTA tests start from.
 FLOOR = 1
@@ -71,14 +73,14 @@ def variants(slot: str, good: bytes, other_good: bytes) -> list[tuple[str, str, 
          images.flip_byte(good, "protected_tlv")),
         (name("sha-flip"), "sha-flip", "bit 0 of the unprotected SHA-256 value flipped",
          images.flip_byte(good, "tlv")),
-        (name("truncated"), "truncated", "cut in the middle of the SHA-256 TLV",
+        (name("truncated"), "truncated", "cut in the middle of the unprotected TLVs",
          images.truncate(good)),
         (name("lowsec", signed=True), "lowsec",
          f"payload re-signed with imgtool: version {info.version}, security counter 0",
-         images.resign(good, security_counter=0, slot_size=SLOT_SIZE)),
+         images.resign(good, security_counter=0, slot_size=SLOT_SIZE, key=KEY)),
         (name("wrong-slot", signed=True), "wrong-slot",
          f"app v2 linked for slot {other}, re-signed with imgtool for slot {slot}'s base",
-         images.wrong_slot(other_good, slot_bases=SLOT_BASES, slot_size=SLOT_SIZE)),
+         images.wrong_slot(other_good, slot_bases=SLOT_BASES, slot_size=SLOT_SIZE, key=KEY)),
     ]
 
 

@@ -6,8 +6,9 @@ interpreter (``python -m imgtool.main``) so the imgtool installed next to this
 package is used, whatever ``imgtool`` on ``PATH`` points at, and its errors
 come back as text we can quote.
 
-Hash-only images (no key) are deterministic, so ``sign`` of the raw binary the
-Makefile signed reproduces the committed ``.signed.bin`` byte for byte.
+Ed25519 signatures are deterministic (RFC 8032), so ``sign`` of the raw binary
+the Makefile signed, with the same key, reproduces the committed
+``.signed.bin`` byte for byte; without a key the image is hash-only.
 """
 
 from __future__ import annotations
@@ -39,13 +40,14 @@ def sign(
     slot_size: int,
     header_size: int,
     align: int = 8,
+    key: str | Path | None = None,
 ) -> Path:
     """Sign ``raw_bin`` (an objcopy'd binary linked for ``slot_base`` + ``header_size``) into ``out``.
 
     Same arguments as the Makefile: ``--pad-header`` (the raw binary has no
     room for the header), ``--rom-fixed slot_base`` (sets ROM_FIXED and the
-    load address the bootloader compares with the slot), hash-only (no key).
-    Returns ``out``.
+    load address the bootloader compares with the slot), and ``--key`` with
+    ``key`` (an Ed25519 PEM; hash-only without one). Returns ``out``.
     """
     raw_bin, out = Path(raw_bin), Path(out)
     if not raw_bin.is_file():
@@ -59,9 +61,13 @@ def sign(
         "--align", str(align),
         "--version", version,
         "--security-counter", str(security_counter),
+        *(["--key", str(key)] if key is not None else []),
         str(raw_bin),
         str(out),
     ]  # fmt: skip
+    if key is not None and not Path(key).is_file():
+        raise ImageBuildError(f"cannot sign {raw_bin}: the key {key} does not exist "
+                              "(make one with `imgtool keygen -k KEY.pem -t ed25519`)")
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     except OSError as exc:
@@ -85,11 +91,12 @@ def sign_bytes(
     slot_size: int,
     header_size: int,
     align: int = 8,
+    key: str | Path | None = None,
 ) -> bytes:
     """:func:`sign` for a payload in memory; returns the signed image."""
     with tempfile.TemporaryDirectory(prefix="hil-sign-") as tmp:
         raw = Path(tmp) / "payload.bin"
         raw.write_bytes(payload)
         out = sign(raw, Path(tmp) / "signed.bin", version=version, security_counter=security_counter,
-                   slot_base=slot_base, slot_size=slot_size, header_size=header_size, align=align)
+                   slot_base=slot_base, slot_size=slot_size, header_size=header_size, align=align, key=key)
         return out.read_bytes()

@@ -305,15 +305,16 @@ def peek_image(slot: bytes) -> ImagePeek:
     return ImagePeek(f"{major}.{minor}.{rev}", extent, sec)
 
 
-def verify_with_imgtool(image: bytes | str | Path) -> str:
-    """imgtool's own verdict on a hash-only image (``imgtool verify`` without a key).
+def verify_with_imgtool(image: bytes | str | Path, key: str | Path | None = None) -> str:
+    """imgtool's own verdict on an image (``imgtool verify``, with ``-k key`` when given).
 
     Returns the name of imgtool's ``VerifyResult``: ``"OK"``, ``"INVALID_MAGIC"``,
     ``"INVALID_TLV_INFO_MAGIC"``, ``"INVALID_HASH"``, ``"INVALID_SIGNATURE"`` or
     ``"KEY_MISMATCH"``; or ``"UNREADABLE"`` when imgtool 2.5.0 itself fails to
     parse the file (it raises ``struct.error`` on an image cut before a TLV
     header).  Without a key imgtool checks magic, TLV info magic and the SHA
-    TLV, nothing else: ROM_FIXED, sizes and SEC_CNT are not its business.
+    TLV, nothing else: ROM_FIXED, sizes and SEC_CNT are not its business; with
+    one it also checks the signature TLV against that key.
     """
     try:
         from imgtool.image import Image
@@ -323,12 +324,17 @@ def verify_with_imgtool(image: bytes | str | Path) -> str:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "image.bin"
             path.write_bytes(bytes(image))
-            return verify_with_imgtool(path)
+            return verify_with_imgtool(path, key)
     path = Path(image)
     if not path.is_file():
         raise ImageFormatError(f"image file {path} does not exist")
+    loaded = None
+    if key is not None:
+        from imgtool import keys as imgtool_keys
+
+        loaded = imgtool_keys.load(str(key))
     try:
-        result = Image.verify(str(path), None)[0]
+        result = Image.verify(str(path), loaded)[0]
     except (struct.error, IndexError, ValueError):
         # imgtool indexes past the end of a cut image instead of reporting it.
         return "UNREADABLE"

@@ -33,6 +33,8 @@ HOST = Path(__file__).resolve().parent / "host"
 BUGGY = FW / "build" / "buggy"
 MANIFEST = json.loads((BUGGY / "MANIFEST.json").read_text())
 VARIANTS = [v["id"] for v in MANIFEST["variants"]]
+#: Variants the attack tests catch, not the power cuts (B11: signature check fail-open).
+ATTACK_VARIANTS = [v["id"] for v in MANIFEST.get("attack_variants", [])]
 
 CORE_SOURCES = ["strfmt", "linebuf", "crc32", "sha256", "journal", "image",
                 "bootflow", "ota", "report"]
@@ -59,7 +61,8 @@ def host_build(tmp_path_factory):
             if variant:
                 cmd.append(f"-DBUG_{variant}")
             cmd += [str(CORE / f"{name}.c") for name in CORE_SOURCES]
-            cmd += [str(HOST / "simflash.c"), str(HOST / "test_bootstate.c"), "-o", str(out)]
+            cmd += [str(HOST / "simflash.c"), str(HOST / "hostsig.c"), str(HOST / "sigcheck_standin.c"),
+                    str(HOST / "test_bootstate.c"), "-o", str(out)]
             res = subprocess.run(cmd, capture_output=True, text=True)
             assert res.returncode == 0, f"host test program with {variant or 'no bug'} did not compile:\n{res.stderr}"
             built[variant] = out
@@ -92,17 +95,31 @@ def test_power_cut_campaign_finds_the_bug(host_build, variant):
 # -- the manifest and the built files ------------------------------------------------
 
 
-def _makefile_variants() -> list[str]:
-    match = re.search(r"^BUGGY\s*:=\s*(.+)$", (FW / "Makefile").read_text(), re.M)
-    assert match, "no `BUGGY :=` line in firmware_fixtures/Makefile"
+def _makefile_variants(name: str = "BUGGY") -> list[str]:
+    match = re.search(rf"^{name}\s*:=\s*(.+)$", (FW / "Makefile").read_text(), re.M)
+    assert match, f"no `{name} :=` line in firmware_fixtures/Makefile"
     return match.group(1).split()
 
 
 def test_manifest_lists_the_variants_the_makefile_builds():
     assert sorted(VARIANTS) == sorted(_makefile_variants())
+    assert sorted(ATTACK_VARIANTS) == sorted(_makefile_variants("BUGGY_ATTACK")) == ["B11"]
     assert len(VARIANTS) == len(set(VARIANTS)) >= 6
     built = sorted(p.name for p in BUGGY.iterdir() if p.is_dir())
-    assert built == sorted(VARIANTS)
+    assert built == sorted(VARIANTS + ATTACK_VARIANTS)
+
+
+@pytest.mark.parametrize("variant", ATTACK_VARIANTS)
+def test_attack_variant_passes_the_power_cuts_but_fails_the_image_checks(host_build, variant):
+    """A fail-open signature check is invisible to power cuts (every image is signed) but not to the attack cases."""
+    assert run_power_cuts(host_build(variant)).returncode == 0
+    res = subprocess.run([str(host_build(variant)), "run", "image_validation_errors", "ota_rejections"],
+                         capture_output=True, text=True, timeout=300)
+    assert "not ok - image_validation_errors" in res.stdout and "not ok - ota_rejections" in res.stdout, res.stdout
+    assert subprocess.run([str(host_build(None)), "run", "image_validation_errors", "ota_rejections"],
+                          capture_output=True, text=True, timeout=300).returncode == 0
+    entry = next(v for v in MANIFEST["attack_variants"] if v["id"] == variant)
+    assert entry["switch"] == f"-DBUG_{variant}" and entry["caught_by"] and entry["description"]
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -131,7 +148,7 @@ def _extent(image: bytes) -> int:
     return unprot + struct.unpack_from("<H", image, unprot + 2)[0]
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("variant", VARIANTS + ATTACK_VARIANTS)
 def test_factory_image_holds_the_variant_bootloader_and_v1(variant):
     flash = (BUGGY / variant / "factory-v1.bin").read_bytes()
     assert len(flash) == FLASH_SIZE
@@ -146,7 +163,7 @@ def test_factory_image_holds_the_variant_bootloader_and_v1(variant):
     assert flash[:4] != b"\xff" * 4                                            # a vector table at 0x0
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("variant", VARIANTS + ATTACK_VARIANTS)
 def test_v2_update_image_is_signed_for_slot_b(variant):
     image = (BUGGY / variant / "app-v2-slotB.signed.bin").read_bytes()
     base, _ = SLOT["B"]

@@ -61,10 +61,25 @@ APPS = {
 }
 
 
+#: The firmware's signature step: Ed25519 over the image digest, by the key in trust_key.c.
+SIGNATURE_SOURCES = ["sha512", "ed25519", "sigcheck", "trust_key"]
+
+
 @pytest.fixture(scope="module")
 def hosttest(tmp_path_factory) -> Path:
+    """The boot-state cases, with the harness's stand-in signatures (host/hostsig.c)."""
     out = tmp_path_factory.mktemp("hosttest") / "hosttest"
-    sources = [CORE / f"{name}.c" for name in CORE_SOURCES] + [HOST / "simflash.c", HOST / "test_bootstate.c"]
+    sources = [CORE / f"{name}.c" for name in CORE_SOURCES] + \
+        [HOST / "simflash.c", HOST / "hostsig.c", HOST / "sigcheck_standin.c", HOST / "test_bootstate.c"]
+    return compile_host(out, sources, probe=["list"])
+
+
+@pytest.fixture(scope="module")
+def hostvalidate(tmp_path_factory) -> Path:
+    """The same program with the firmware's own signature step, for ``validate`` of imgtool-signed images."""
+    out = tmp_path_factory.mktemp("hostvalidate") / "hostvalidate"
+    sources = [CORE / f"{name}.c" for name in CORE_SOURCES + SIGNATURE_SOURCES] + \
+        [HOST / "simflash.c", HOST / "hostsig.c", HOST / "test_bootstate.c"]
     return compile_host(out, sources, probe=["list"])
 
 
@@ -88,20 +103,20 @@ def _signed_images():
 
 
 @pytest.mark.parametrize("app,slot", _signed_images())
-def test_validator_accepts_imgtool_images(hosttest, app, slot):
+def test_validator_accepts_imgtool_images(hostvalidate, app, slot):
     path = BUILD / f"app-{app}-slot{slot}.signed.bin"
     if not path.exists():
         pytest.skip(f"{path.name} not built")
     version, sec = APPS[app]
     digest = hashlib.sha256(path.read_bytes()[:_hashed_len(path.read_bytes())]).hexdigest()[:8]
     base = SLOT_BASE[slot]
-    assert run(hosttest, "validate", str(path), hex(base), str(sec)).stdout.strip() == \
+    assert run(hostvalidate, "validate", str(path), hex(base), str(sec)).stdout.strip() == \
         f"OK version={version} sec={sec} digest={digest}"
     # one above its SEC_CNT: refused as a rollback
-    assert run(hosttest, "validate", str(path), hex(base), str(sec + 1)).stdout.startswith("E_ROLLBACK ")
+    assert run(hostvalidate, "validate", str(path), hex(base), str(sec + 1)).stdout.startswith("E_ROLLBACK ")
     # in the other slot: built for another address
     other = SLOT_BASE["B" if slot == "A" else "A"]
-    assert run(hosttest, "validate", str(path), hex(other), "0").stdout.startswith("E_LOADADDR ")
+    assert run(hostvalidate, "validate", str(path), hex(other), "0").stdout.startswith("E_LOADADDR ")
 
 
 def _hashed_len(img: bytes) -> int:
@@ -128,7 +143,7 @@ def _variants(img: bytes) -> dict[str, tuple[bytes, str, str]]:
     b = bytearray(img)
     tot = struct.unpack_from("<H", b, unprot + 2)[0]
     struct.pack_into("<H", b, unprot + 2, tot + 8)
-    b += struct.pack("<HHI", 0x01, 4, 0)                     # KEYHASH: not allowed
+    b += struct.pack("<HHI", 0x7F, 4, 0)                     # not on the allow-list
     out["extra_unprotected_tlv"] = (bytes(b), "E_TLV", "E_TLV")
     out["truncated_tlvs"] = (img[:unprot + 4], "E_TLV", "E_SIZE")
     out["no_tlvs"] = (img[:unprot], "E_TLV", "E_SIZE")
@@ -142,7 +157,7 @@ VARIANTS = ["payload_bit_flip", "bad_magic", "wrong_load_addr", "no_rom_fixed", 
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_validator_rejects_corrupted_images(hosttest, tmp_path, variant):
+def test_validator_rejects_corrupted_images(hostvalidate, tmp_path, variant):
     src = BUILD / "app-v2-slotB.signed.bin"
     if not src.exists():
         pytest.skip(f"{src.name} not built")
@@ -150,8 +165,8 @@ def test_validator_rejects_corrupted_images(hosttest, tmp_path, variant):
     path = tmp_path / f"{variant}.bin"
     path.write_bytes(data)
     base = hex(SLOT_BASE["B"])
-    assert run(hosttest, "validate", str(path), base, "0").stdout.split()[0] == in_slot
-    assert run(hosttest, "validate", str(path), base, "0", str(len(data))).stdout.split()[0] == at_finish
+    assert run(hostvalidate, "validate", str(path), base, "0").stdout.split()[0] == in_slot
+    assert run(hostvalidate, "validate", str(path), base, "0", str(len(data))).stdout.split()[0] == at_finish
 
 
 @pytest.mark.parametrize("size", [0, 1, 55, 56, 63, 64, 65, 1000, 4096, 100_003])

@@ -50,7 +50,7 @@ def host_image_check(tmp_path_factory: pytest.TempPathFactory) -> HostImageCheck
     exe = tmp_path_factory.mktemp("host") / "host_image_check"
     subprocess.run(
         [cc, "-O1", "-std=c11", "-I", str(CORE), "-o", str(exe), str(Path(__file__).parent / "host_image_check.c"),
-         str(CORE / "image.c"), str(CORE / "sha256.c")],
+         *(str(CORE / f"{name}.c") for name in ("image", "sha256", "sha512", "ed25519", "sigcheck", "trust_key"))],
         check=True, capture_output=True, text=True,
     )
     return HostImageCheck(exe)

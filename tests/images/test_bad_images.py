@@ -26,7 +26,7 @@ EXPECTED = {
     "header-loadaddr": ("INVALID_HASH", "hash-mismatch", "E_LOADADDR", "E_LOADADDR"),
     "seccnt-flip": ("INVALID_HASH", "hash-mismatch", "E_HASH", "E_HASH"),
     "sha-flip": ("INVALID_HASH", "hash-mismatch", "E_HASH", "E_HASH"),
-    "truncated": ("INVALID_HASH", "format-error", "E_SIZE", "E_HASH"),
+    "truncated": ("UNREADABLE", "format-error", "E_SIZE", "E_TLV"),
     "lowsec": ("OK", "ok", "E_ROLLBACK", "E_ROLLBACK"),
     "wrong-slot": ("OK", "ok", "E_LOADADDR", "E_LOADADDR"),
 }

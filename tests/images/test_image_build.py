@@ -9,6 +9,7 @@ import pytest
 
 from pytest_iot_hil.errors import HilError
 from pytest_iot_hil.devices.demo.layout import HEADER_SIZE as DEMO_HEADER_SIZE, SLOT_BASES as DEMO_SLOT_BASES, SLOT_SIZE as DEMO_SLOT_SIZE
+from pytest_iot_hil.devices.demo.layout import signing_key
 from pytest_iot_hil.images import ImageBuildError, read_image, sign
 
 FIXTURES = Path(__file__).resolve().parents[2] / "firmware_fixtures"
@@ -31,8 +32,9 @@ def test_the_makefile_signs_with_our_arguments():
     assert args == [
         "--header-size", "0x200", "--pad-header", "--slot-size", "$(SLOT_SIZE)",
         "--rom-fixed", "$(SLOT_BASE_$(4))", "--align", "8", "--version", "$(2)",
-        "--security-counter", "$(3)",
+        "--security-counter", "$(3)", "--key", "$(KEY)",
     ]  # fmt: skip
+    assert make_var("KEY") == "keys/demo-test-ed25519.pem"
     assert int(make_var("SLOT_SIZE"), 0) == DEMO_SLOT_SIZE
     assert {s: int(make_var(f"SLOT_BASE_{s}"), 0) for s in "AB"} == DEMO_SLOT_BASES
 
@@ -44,7 +46,8 @@ def test_sign_reproduces_every_committed_image(path, tmp_path, good_images):
     raw = tmp_path / "raw.bin"
     raw.write_bytes(info.payload)  # what objcopy wrote: --pad-header adds the header room
     out = sign(raw, tmp_path / "signed.bin", version=info.version, security_counter=info.security_counter,
-               slot_base=info.load_addr, slot_size=DEMO_SLOT_SIZE, header_size=DEMO_HEADER_SIZE)
+               slot_base=info.load_addr, slot_size=DEMO_SLOT_SIZE, header_size=DEMO_HEADER_SIZE,
+               key=signing_key())
     assert out == tmp_path / "signed.bin"
     assert out.read_bytes() == data
 
@@ -64,7 +67,8 @@ def test_sign_of_the_local_raw_build_matches_its_signed_output(raw, tmp_path):
     if info.payload != raw.read_bytes():
         pytest.skip(f"{raw.name} and {signed.name} come from different builds (a rebuild is running?)")
     out = sign(raw, tmp_path / "out.bin", version=info.version, security_counter=info.security_counter,
-               slot_base=info.load_addr, slot_size=DEMO_SLOT_SIZE, header_size=DEMO_HEADER_SIZE)
+               slot_base=info.load_addr, slot_size=DEMO_SLOT_SIZE, header_size=DEMO_HEADER_SIZE,
+               key=signing_key())
     assert out.read_bytes() == expected
 
 

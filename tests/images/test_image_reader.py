@@ -15,6 +15,8 @@ import pytest
 from pytest_iot_hil.errors import HilError
 from pytest_iot_hil.images import ImageFormatError, read_image, verify_with_imgtool
 from pytest_iot_hil.images.mcuboot import TLV_SEC_CNT, TLV_SHA256
+from pytest_iot_hil.images.signing import TLV_ED25519, TLV_KEYHASH, key_hash, public_key, verify_ed25519
+from pytest_iot_hil.devices.demo.layout import signing_key
 
 
 FIXTURES = Path(__file__).resolve().parents[2] / "firmware_fixtures"
@@ -78,8 +80,11 @@ def test_committed_image(path, good_images):
     assert len(info.protected_tlv_range) == info.protect_tlv_size
     assert info.region("protected_tlv")[:2] == b"\x08\x69" and info.region("tlv")[:2] == b"\x07\x69"
 
-    # hash-only images as the Makefile builds them: SEC_CNT protected, SHA-256 not.
-    assert [(t.type, t.protected) for t in info.tlvs] == [(TLV_SEC_CNT, True), (TLV_SHA256, False)]
+    # signed images as the Makefile builds them: SEC_CNT protected; SHA-256, key hash and signature not.
+    assert [(t.type, t.protected) for t in info.tlvs] == \
+        [(TLV_SEC_CNT, True), (TLV_SHA256, False), (TLV_KEYHASH, False), (TLV_ED25519, False)]
+    assert info.tlv(TLV_KEYHASH).value == key_hash(public_key(signing_key()))
+    assert verify_ed25519(public_key(signing_key()), info.tlv(TLV_ED25519).value, info.sha256_tlv)
     assert info.tlv(TLV_SHA256).value == info.sha256_tlv
     for t in info.tlvs:
         assert data[t.value_offset : t.value_offset + len(t.value)] == t.value

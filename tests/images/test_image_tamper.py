@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from pytest_iot_hil.devices.demo.image_check import check_demo_image
-from pytest_iot_hil.devices.demo.layout import SLOT_SIZE
+from pytest_iot_hil.devices.demo.layout import SLOT_SIZE, signing_key
 from pytest_iot_hil.images import (
     ImageBuildError, ImageFormatError, flip_byte, mix_and_match, read_image, resign,
     set_load_addr, truncate, verify_with_imgtool, wrong_slot,
 )
 from pytest_iot_hil.images.mcuboot import IMAGE_MAGIC, TLV_SEC_CNT, TLV_SHA256
+from pytest_iot_hil.images.signing import TLV_ED25519, TLV_KEYHASH
 
 BUILD = Path(__file__).resolve().parents[2] / "firmware_fixtures" / "build"
 GOOD_IMAGES = sorted(BUILD.glob("*.signed.bin"))
@@ -33,7 +34,7 @@ def reader_flags(data: bytes) -> bool:
 
 def assert_refused_by_all(data: bytes, slot_base: int) -> None:
     assert reader_flags(data)
-    assert verify_with_imgtool(data) != "OK"
+    assert verify_with_imgtool(data, signing_key()) != "OK"
     assert check_demo_image(data, slot_base=slot_base) != "OK"
     assert check_demo_image(data, slot_base=slot_base, limit=len(data)) != "OK"
 
@@ -81,18 +82,23 @@ def test_every_tlv_byte_flip_is_refused(region, good):
     imgtool_blind = set()
     for offset in range(len(info.region_range(region))):
         bad = flip_byte(good, region, offset)
-        assert reader_flags(bad), (region, offset)
+        # The key hash and the signature are outside the hash: the reader cannot tell.
+        in_signature = any(t.offset <= start + offset < t.value_offset + len(t.value)
+                           for t in info.tlvs if t.type in (TLV_KEYHASH, TLV_ED25519))
+        assert reader_flags(bad) or in_signature, (region, offset)
         assert check_demo_image(bad, slot_base=info.load_addr) != "OK", (region, offset)
-        if verify_with_imgtool(bad) == "OK":
+        if verify_with_imgtool(bad, signing_key()) == "OK":
             imgtool_blind.add(start + offset)
-    # imgtool 2.5.0 misses two kinds of damage to the unprotected SHA-256 TLV
-    # (the protected TLVs are hashed, so it catches those):
+    # imgtool 2.5.0 (verifying with the key) misses three kinds of damage to
+    # the unprotected TLVs (the protected TLVs are hashed, so it catches those):
     # - it reads a TLV type as u8 + pad byte ('BBH') where MCUboot and the demo
     #   bootloader read a u16, so a flip in the type's high byte goes unseen;
-    # - it compares the digest with data[off:off + len], and as the last TLV
+    # - it never compares the KEYHASH TLV with the key, and skips a TLV whose
+    #   type it does not know (KEYHASH's type 0x01 flipped to 0x00);
+    # - it checks the signature over data[off:off + len], and as the last TLV
     #   of the file a longer len just slices fewer bytes than asked for.
-    sha = info.tlv(TLV_SHA256).offset
-    expected = {sha + 1, sha + 2, sha + 3} if region == "tlv" else set()
+    sha, kh, sig = (info.tlv(t).offset for t in (TLV_SHA256, TLV_KEYHASH, TLV_ED25519))
+    expected = {sha + 1, kh, kh + 1, *range(kh + 4, kh + 36), sig + 1, sig + 2, sig + 3} if region == "tlv" else set()
     assert imgtool_blind == expected
 
 
@@ -113,11 +119,11 @@ def test_truncate_default_cuts_inside_the_tlvs(good):
     assert info.tlv_range.start < len(cut) < info.total_size
     with pytest.raises(ImageFormatError, match="truncated inside the TLVs"):
         read_image(cut)
-    assert verify_with_imgtool(cut) == "INVALID_HASH"
+    assert verify_with_imgtool(cut) == "UNREADABLE"   # imgtool indexes past the end
     # Sent over the air, the announced size ends before the TLVs do ...
     assert check_demo_image(cut, slot_base=info.load_addr, limit=len(cut)) == "E_SIZE"
-    # ... written into a slot, the missing bytes read as erased flash.
-    assert check_demo_image(cut, slot_base=info.load_addr) == "E_HASH"
+    # ... written into a slot, the missing bytes read as erased flash (0xffff: no TLV type allowed).
+    assert check_demo_image(cut, slot_base=info.load_addr) == "E_TLV"
 
 
 def test_truncate_anywhere(good):
@@ -155,12 +161,12 @@ def test_mix_and_match(good_images):
 @pytest.mark.parametrize("path", GOOD_IMAGES, ids=lambda p: p.name)
 def test_resign_with_the_same_counter_reproduces_the_image(path, good_images):
     data = good_images[path.name]
-    assert resign(data, security_counter=read_image(data).security_counter, slot_size=SLOT_SIZE) == data
+    assert resign(data, security_counter=read_image(data).security_counter, slot_size=SLOT_SIZE, key=signing_key()) == data
 
 
 def test_resign_below_the_floor(good):
     info = read_image(good)
-    low = resign(good, security_counter=0, slot_size=SLOT_SIZE)
+    low = resign(good, security_counter=0, slot_size=SLOT_SIZE, key=signing_key())
     low_info = read_image(low)
     assert low_info.hash_ok and verify_with_imgtool(low) == "OK"
     assert low_info.security_counter == 0
@@ -185,7 +191,7 @@ def test_resign_errors_name_the_problem(good):
 def test_wrong_slot(good):
     info = read_image(good)
     other = OTHER_BASE[info.load_addr]
-    moved = wrong_slot(good, slot_bases=SLOT_BASES, slot_size=SLOT_SIZE)
+    moved = wrong_slot(good, slot_bases=SLOT_BASES, slot_size=SLOT_SIZE, key=signing_key())
     moved_info = read_image(moved)
     assert moved_info.hash_ok and verify_with_imgtool(moved) == "OK"
     assert moved_info.load_addr == other and moved_info.rom_fixed
@@ -197,6 +203,6 @@ def test_wrong_slot(good):
 
 def test_helpers_never_change_their_input(good):
     copy = bytes(good)
-    flip_byte(good, "payload"), truncate(good), set_load_addr(good, 0), resign(good, security_counter=0, slot_size=SLOT_SIZE)
+    flip_byte(good, "payload"), truncate(good), set_load_addr(good, 0), resign(good, security_counter=0, slot_size=SLOT_SIZE, key=signing_key())
     assert good == copy
     assert int.from_bytes(good[:4], "little") == IMAGE_MAGIC

@@ -103,4 +103,4 @@ def test_model_agrees_with_the_firmware(source, good_images, host_image_check, t
     wrong = [f"{n}: model {m}, firmware {f}" for n, m, f in zip(names, models, firmware) if m != f]
     assert not wrong, f"{len(wrong)} of {len(cases)} cases disagree:\n" + "\n".join(wrong[:20])
     # The cases exercise every result the firmware can give.
-    assert set(firmware) == {"OK", "E_MAGIC", "E_LOADADDR", "E_SIZE", "E_TLV", "E_HASH", "E_ROLLBACK"}
+    assert set(firmware) == {"OK", "E_MAGIC", "E_LOADADDR", "E_SIZE", "E_TLV", "E_HASH", "E_ROLLBACK", "E_SIG", "E_KEY"}

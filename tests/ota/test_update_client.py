@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_iot_hil.images.build import sign_bytes
-from pytest_iot_hil.devices.demo.layout import HEADER_SIZE, SLOT_SIZE
+from pytest_iot_hil.devices.demo.layout import HEADER_SIZE, SLOT_SIZE, signing_key
 from pytest_iot_hil.images.mcuboot import read_image
 from pytest_iot_hil.update import UpdateError
 from pytest_iot_hil.devices.demo.images import demo_image
@@ -59,7 +59,7 @@ def test_begin_alone_invalidates_the_inactive_slot(ota, boot, hil_target):
 def test_progress_is_shown_for_long_transfers(pytester):
     info = read_image(V2)
     big = sign_bytes(info.payload + bytes(40 * 1024), version="2.0.0", security_counter=2, slot_base=0x88000,
-                     slot_size=SLOT_SIZE, header_size=HEADER_SIZE)
+                     slot_size=SLOT_SIZE, header_size=HEADER_SIZE, key=signing_key())
     (pytester.path / "big.bin").write_bytes(big)
     pytester.makepyfile('''
 import pytest

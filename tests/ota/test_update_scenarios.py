@@ -13,9 +13,9 @@ import pytest
 
 from pytest_iot_hil.assertions import BootHistory, assert_boot_attempts, assert_rolled_back, assert_running
 from pytest_iot_hil.devices.demo.assertions import assert_journal_matches
-from pytest_iot_hil.devices.demo.journal import SlotRecord, encode_record, read_journal
+from pytest_iot_hil.devices.demo.attacks import write_into_slot
+from pytest_iot_hil.devices.demo.journal import read_journal
 from pytest_iot_hil.devices.demo.layout import firmware_dir as demo_firmware_dir
-from pytest_iot_hil.images.mcuboot import read_image
 from pytest_iot_hil.update import UpdateError
 from pytest_iot_hil.devices.demo.images import demo_image
 
@@ -129,21 +129,7 @@ def test_downgrade_below_floor_refused_at_transfer(booted, hil_target, boot):
 def test_downgrade_written_into_slot_is_refused_at_boot(booted, console, hil_target, boot):
     """Bypass the update protocol: write the image and a PENDING record through target memory."""
     ota = booted
-    image = demo_image("downgrade", slot="B").read_bytes()
-    info = read_image(image)
-    hil_target.write_memory(SLOT_B[0], image)
-    journal = read_journal(hil_target)
-    latest = journal.latest
-    sector, index, needs_erase = journal.next_position()
-    assert not needs_erase
-    record = encode_record(
-        seq=latest.seq + 1, preferred="B", reason="UPDATE", floor=latest.floor,
-        slots={"A": latest.slots["A"],
-               "B": SlotRecord("PENDING", 3, info.security_counter, info.version,
-                               int.from_bytes(info.computed_sha256[:4], "big"))},
-    )
-    region = hil_target.description.region("journal")
-    hil_target.write_memory(region.start + sector * 4096 + index * 64, record)
+    write_into_slot(hil_target, demo_image("downgrade", slot="B").read_bytes(), "B")
     ota.reboot()
     boots = [boot.wait_for_boot()]
     assert_running(boots, version="1.0.0", slot="A")

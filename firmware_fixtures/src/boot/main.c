@@ -68,6 +68,11 @@ int main(void)
     NOINIT->boot_magic = BOOTINFO_MAGIC;
 
     boot_decide(&journal, &flash_hw, &result);
+    if (result.refused_slot >= 0) {
+        sf_init(&sf, line, sizeof line);
+        report_refused(&sf, img_result_name(result.refused), result.refused_why, result.refused_slot);
+        put_line(0, line);
+    }
     sf_init(&sf, line, sizeof line);
     report_boot_line(&sf, &result, (int)cause);
     put_line(0, line);

@@ -52,6 +52,9 @@ static void factory_boot(struct journal *j, const struct flash_ops *f, struct bo
 
 void boot_decide(struct journal *j, const struct flash_ops *f, struct boot_result *out)
 {
+    out->refused_slot = -1;
+    out->refused = IMG_OK;
+    out->refused_why = 0;
     journal_load(j, f);
     if (!j->have_latest) {
         factory_boot(j, f, out);
@@ -76,7 +79,11 @@ void boot_decide(struct journal *j, const struct flash_ops *f, struct boot_resul
             continue;
         }
         uint32_t expected = sr->digest;
-        if (image_validate(f, slot_base(s), SLOT_SIZE, r.floor, &expected, &out->info) != IMG_OK) {
+        enum img_result vr = image_validate(f, slot_base(s), SLOT_SIZE, r.floor, &expected, &out->info);
+        if (vr != IMG_OK) {
+            out->refused_slot = s;
+            out->refused = vr;
+            out->refused_why = img_detail(vr, &out->info);
             sr->state = ST_BAD;
             r.reason = RS_INVALID;
             journal_append(j, &r);
@@ -88,7 +95,7 @@ void boot_decide(struct journal *j, const struct flash_ops *f, struct boot_resul
         if (sr->state == ST_PENDING) {
         } else
 #endif
-#line 86
+#line 93
         if (sr->state == ST_PENDING) {
             /* Write-ahead: the try is spent before the jump. If it cannot be
              * recorded, the trial image must not run. */
@@ -123,7 +130,7 @@ void boot_decide(struct journal *j, const struct flash_ops *f, struct boot_resul
 static struct jrec b13_record;
 static struct journal *b13_journal;
 #endif
-#line 115
+#line 122
 int bs_confirm(struct journal *j, const struct flash_ops *f, int running, uint32_t sec_cnt,
                uint32_t *seq)
 {
@@ -154,7 +161,7 @@ int bs_confirm(struct journal *j, const struct flash_ops *f, int running, uint32
     *seq = r.seq + 1;
     return 0;
 #endif
-#line 137
+#line 144
     /* journal_append reads the record back before reporting success. */
     if (journal_append(j, &r) != 0) {
         return -1;

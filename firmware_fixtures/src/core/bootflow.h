@@ -25,6 +25,9 @@ struct boot_result {
     uint32_t floor;           /* of the latest record (0 if none) */
     uint32_t seq;             /* of the latest record (0 if none) */
     const char *rollback;     /* NONE, TRIES_EXHAUSTED, INVALID, MARK_BAD, NO_VALID_IMAGE */
+    int refused_slot;         /* a PENDING or CONFIRMED slot this boot found invalid, or -1 */
+    enum img_result refused;  /* ... its img_result */
+    const char *refused_why;  /* ... and the detail */
 };
 
 /* Loads the journal, applies the decision and its write-ahead records. */

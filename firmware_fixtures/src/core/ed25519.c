@@ -10,6 +10,9 @@
  * limb back to about 2^25, so sums and differences of two or three carried
  * elements can be multiplied without overflow (the worst sum is below 2^62).
  *
+ * R is not decoded: [S]B - [k]A is encoded and compared with R's bytes,
+ * which refuses an R that is no point's (canonical) encoding all the same.
+ *
  * Points are extended twisted Edwards coordinates (X : Y : Z : T), x = X/Z,
  * y = Y/Z, xy = T/Z, on -x^2 + y^2 = 1 + d x^2 y^2; addition and doubling
  * are the "add-2008-hwcd-3" and "dbl-2008-hwcd" formulas of Hisil, Wong,
@@ -157,24 +160,26 @@ static void fe_neg(fe h, const fe f)
 
 static void fe_mul(fe h, const fe f, const fe g)
 {
-    int32_t g19[10], f2[10];
-    int64_t t[10] = { 0 };
-    for (int i = 0; i < 10; i++) {
-        g19[i] = 19 * g[i];
-        f2[i] = 2 * f[i];
+    /* Limb k of the product sums f_i g_j over i + j = k (mod 10), so j is
+     * k - i: gx[k - i + 10] is g_j, times 19 where k < i (the product
+     * wrapped past bit 255). The pair is doubled when i and j are both odd,
+     * that is when i is odd and k even: f2 holds f with its odd limbs
+     * doubled, for the even k. */
+    int32_t gx[20], f2[10];
+    for (int j = 0; j < 10; j++) {
+        gx[j] = 19 * g[j];
+        gx[j + 10] = g[j];
+        f2[j] = (j & 1) ? 2 * f[j] : f[j];
     }
-    for (int i = 0; i < 10; i++) {
-        /* odd i: products with odd j are doubled */
-        const int32_t *fo = (i & 1) ? f2 : f;
-        for (int j = 0; j < 10; j++) {
-            int64_t a = (j & 1) ? fo[i] : f[i];
-            int k = i + j;
-            if (k < 10) {
-                t[k] += a * g[j];
-            } else {
-                t[k - 10] += a * g19[j];
-            }
+    int64_t t[10];
+    for (int k = 0; k < 10; k++) {
+        const int32_t *fs = (k & 1) ? f : f2;
+        const int32_t *gk = gx + k + 10;
+        int64_t acc = 0;
+        for (int i = 0; i < 10; i++) {
+            acc += (int64_t)fs[i] * gk[-i];
         }
+        t[k] = acc;
     }
     fe_carry64(h, t);
 }
@@ -184,15 +189,23 @@ static void fe_sq(fe h, const fe f)
     fe_mul(h, f, f);
 }
 
-/* f^e for an exponent given as 32 little-endian bytes (left to right). */
+/* f^e for an exponent given as 32 little-endian bytes: a fixed 4-bit
+ * window, left to right (255 squarings and at most 64 multiplications). */
 static void fe_pow(fe h, const fe f, const uint8_t e[32])
 {
-    fe r;
+    fe table[16], r;
+    fe_set_small(table[0], 1);
+    for (int i = 1; i < 16; i++) {
+        fe_mul(table[i], table[i - 1], f);
+    }
     fe_set_small(r, 1);
-    for (int bit = 255; bit >= 0; bit--) {
-        fe_sq(r, r);
-        if ((e[bit / 8] >> (bit % 8)) & 1) {
-            fe_mul(r, r, f);
+    for (int nib = 63; nib >= 0; nib--) {
+        for (int i = 0; i < 4; i++) {
+            fe_sq(r, r);
+        }
+        unsigned w = (e[nib / 2] >> (4 * (nib & 1))) & 15u;
+        if (w) {
+            fe_mul(r, r, table[w]);
         }
     }
     fe_copy(h, r);
@@ -461,7 +474,7 @@ static void scalar_reduce(uint8_t out[32], const uint8_t in[64])
 enum ed25519_result ed25519_verify(const uint8_t sig[ED25519_SIG_SIZE], const uint8_t *msg, size_t len,
                                    const uint8_t pub[ED25519_KEY_SIZE])
 {
-    struct ge a, b, r, sum, acc;
+    struct ge a, b, sum, acc;
     uint8_t h[SHA512_DIGEST_SIZE], k[32], check[32];
     const uint8_t *s = sig + 32;
 
@@ -470,9 +483,6 @@ enum ed25519_result ed25519_verify(const uint8_t sig[ED25519_SIG_SIZE], const ui
     }
     if (ge_decode(&a, pub) != 0) {
         return ED25519_E_KEY;
-    }
-    if (ge_decode(&r, sig) != 0) {
-        return ED25519_E_R;
     }
     struct sha512 hs;
     sha512_init(&hs);

@@ -15,7 +15,6 @@ enum ed25519_result {
     ED25519_OK = 0,
     ED25519_E_KEY,      /* the public key is not the encoding of a curve point */
     ED25519_E_S,        /* S is not below the group order L (malleable or garbage) */
-    ED25519_E_R,        /* R does not decode to a curve point */
     ED25519_E_SIG,      /* a well-formed signature that does not match */
 };
 

@@ -1,5 +1,6 @@
-/* Validation of MCUboot-format images (hash-only, as built by
- * `imgtool sign` without a key) in place in a slot. */
+/* Validation of MCUboot-format images in place in a slot: Ed25519-signed
+ * (`imgtool sign --key`, the signature over the SHA-256 TLV's digest) by
+ * the trusted key, SEC_CNT in the protected area. */
 #ifndef IMAGE_H
 #define IMAGE_H
 
@@ -11,8 +12,12 @@
 #define IMAGE_F_ROM_FIXED       0x00000100u
 #define IMAGE_TLV_INFO_MAGIC    0x6907u   /* unprotected TLV area */
 #define IMAGE_TLV_PROT_MAGIC    0x6908u   /* protected TLV area */
+#define IMAGE_TLV_KEYHASH       0x01u   /* SHA-256 of the signing key (SubjectPublicKeyInfo) */
 #define IMAGE_TLV_SHA256        0x10u
+#define IMAGE_TLV_ED25519       0x24u
 #define IMAGE_TLV_SEC_CNT       0x50u
+#define IMAGE_KEYHASH_SIZE      32u
+#define IMAGE_SIG_SIZE          64u
 
 enum img_result {
     IMG_OK = 0,
@@ -23,6 +28,8 @@ enum img_result {
     IMG_E_HASH,      /* SHA-256 mismatch (or not the digest the journal expects) */
     IMG_E_ROLLBACK,  /* SEC_CNT below the floor */
     IMG_E_FLASH,     /* read error */
+    IMG_E_SIG,       /* no signature, a malformed one, or one that does not verify */
+    IMG_E_KEY,       /* no key hash, or not the trusted key's */
 };
 
 struct img_info {
@@ -30,6 +37,7 @@ struct img_info {
     uint32_t sec_cnt;
     uint32_t total_size;     /* header + payload + both TLV areas */
     uint8_t sha256[SHA256_DIGEST_SIZE];
+    const char *why;         /* the refusal's detail (one token), 0 when valid */
 };
 
 /* Full check of the image at base (slot of slot_size bytes). limit is the
@@ -41,6 +49,15 @@ enum img_result image_validate(const struct flash_ops *f, uint32_t base, uint32_
                                struct img_info *info);
 
 const char *img_result_name(enum img_result r);
+/* The one-token detail of a refusal, as the console and SMP's rsn give it. */
+const char *img_detail(enum img_result r, const struct img_info *info);
+
+/* The signature step (sigcheck.c in the firmware): the digest signed by the
+ * trusted key, named by keyhash. IMG_OK, IMG_E_KEY (another key) or
+ * IMG_E_SIG (the signature does not verify), with info->why set. */
+enum img_result image_check_signature(const uint8_t digest[SHA256_DIGEST_SIZE],
+                                      const uint8_t keyhash[IMAGE_KEYHASH_SIZE],
+                                      const uint8_t sig[IMAGE_SIG_SIZE], struct img_info *info);
 
 static inline uint32_t digest_prefix(const uint8_t sha[SHA256_DIGEST_SIZE])
 {

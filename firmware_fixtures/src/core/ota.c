@@ -198,17 +198,7 @@ struct ota_status ota_finish(struct ota *o)
     uint32_t floor = o->j->have_latest ? o->j->latest.floor : 0;
     enum img_result r = image_validate(o->f, base, o->size, floor, 0, &o->fin);
     if (r != IMG_OK) {
-        const char *detail = "invalid-image";
-        switch (r) {
-        case IMG_E_ROLLBACK: detail = "sec-cnt-below-floor"; break;
-        case IMG_E_LOADADDR: detail = "not-built-for-this-slot"; break;
-        case IMG_E_HASH: detail = "image-hash-mismatch"; break;
-        case IMG_E_MAGIC: detail = "bad-header-magic"; break;
-        case IMG_E_TLV: detail = "bad-tlv-area"; break;
-        case IMG_E_SIZE: detail = "bad-size"; break;
-        default: break;
-        }
-        return fail(img_code(r), detail);
+        return fail(img_code(r), img_detail(r, &o->fin));
     }
     o->finished = 1;
     return ok();

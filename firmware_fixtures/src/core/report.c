@@ -16,6 +16,18 @@ static void kv_u32(struct strfmt *sf, const char *key, uint32_t v)
     sf_u32(sf, v);
 }
 
+void report_refused(struct strfmt *sf, const char *code, const char *detail, int slot)
+{
+    sf_str(sf, "REFUSED ");
+    sf_str(sf, code);
+    if (detail) {
+        sf_char(sf, ' ');
+        sf_str(sf, detail);
+    }
+    sf_str(sf, " slot=");
+    sf_char(sf, slot_letter(slot));
+}
+
 void report_boot_line(struct strfmt *sf, const struct boot_result *br, int cause)
 {
     sf_str(sf, "BOOT slot=");

@@ -14,9 +14,11 @@ void smp_img_init(struct smp_img *m, struct ota *o, struct journal *j, const str
     m->app = app;
     m->accepted = 0;
     m->carry_len = 0;
+    m->refused.code = 0;
+    m->refused.detail = 0;
 }
 
-/* "<code> <detail>" of an engine refusal, as the frame protocol's NACK says it. */
+/* "<code> <detail>" of an engine refusal: SMP's rsn. */
 static int refuse(struct smp_img *m, struct ota_status st, const char **reason)
 {
     struct strfmt sf;
@@ -149,6 +151,7 @@ int smp_img_upload(void *ctx, const uint8_t *body, uint32_t n, struct cbor_write
     }
     struct ota_status st = ota_finish(o);
     if (st.code) {
+        m->refused = st;
         return refuse(m, st, reason);
     }
     answer_off(w, m->accepted, 1);

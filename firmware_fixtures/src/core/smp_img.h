@@ -33,6 +33,9 @@ struct smp_img {
     uint8_t carry[FLASH_UNIT];
     uint32_t carry_len;
     char reason[64];
+    /* The update engine's refusal of the uploaded image (at its end), for
+     * the caller to report on the console; code 0 when there is none. */
+    struct ota_status refused;
     uint8_t stage[SMP_BUF_SIZE + 2u * FLASH_UNIT];
 };
 

@@ -1,5 +1,6 @@
 #include "smp_serve.h"
 #include "cbor.h"
+#include "report.h"
 #include "smp_os.h"
 
 static int reset_requested;
@@ -33,6 +34,22 @@ int smp_serve(const struct smp_link *link, struct smp_img *img, smp_put_fn write
     reset_requested = 0;
     /* Handlers that hash or program flash feed the watchdog through flash_ops. */
     uint32_t n = smp_dispatch(commands, sizeof commands / sizeof commands[0], img, msg, len, rsp, sizeof rsp);
+    if (img->refused.code) {
+        /* Also on the console, for the person (or test) reading it; before
+         * the answer, so a client that has the answer has the line too. */
+        char line[80];
+        struct strfmt sf;
+        sf_init(&sf, line, sizeof line - 2);
+        report_refused(&sf, img->refused.code, img->refused.detail, img->ota->target);
+        uint32_t k = 0;
+        while (line[k]) {
+            k++;
+        }
+        line[k++] = '\r';
+        line[k++] = '\n';
+        write(ctx, (const uint8_t *)line, k);
+        img->refused.code = 0;
+    }
     if (n) {
         smp_send(rsp, n, write, ctx);
     }

@@ -34,3 +34,33 @@ def assert_journal_matches(info, journal) -> None:
             for r in journal.records
         ) or "  (none)"
         raise AssertionError("console and journal disagree:\n  " + "\n  ".join(problems) + f"\njournal records:\n{records}")
+
+
+def refusals(source) -> list[tuple[str, str]]:
+    """The ``(reason, slot)`` of every ``REFUSED <code> <detail> slot=<S>`` line in ``source``.
+
+    ``source`` is the ``console`` fixture (its whole transcript), bytes or text.
+    """
+    import re
+
+    if hasattr(source, "transcript"):
+        source = source.transcript
+    if isinstance(source, (bytes, bytearray)):
+        source = bytes(source).decode("utf-8", errors="replace")
+    return [(m.group(1), m.group(2)) for m in re.finditer(r"^REFUSED (\S+(?: \S+)?) slot=([AB])\r?$", source, re.M)]
+
+
+def assert_refused(console, *, reason: str, slot: str | None = None) -> tuple[str, str]:
+    """The device said it refused an image for ``reason`` (``"E_SIG"`` or ``"E_SIG bad-signature"``).
+
+    Reads the ``REFUSED`` lines the demo firmware prints when the update
+    engine refuses an uploaded image and when the bootloader refuses a slot
+    at boot. Returns the matching ``(reason, slot)``.
+    """
+    seen = refusals(console)
+    for said, where in seen:
+        if (said == reason or said.startswith(reason + " ")) and (slot is None or where == slot):
+            return said, where
+    shown = ", ".join(f"{r!r} (slot {s})" for r, s in seen) or "none"
+    raise AssertionError(f"the device did not refuse an image for {reason!r}"
+                         f"{f' in slot {slot}' if slot else ''}; its refusals: {shown}")

@@ -10,14 +10,17 @@ never raises: a bad image is a result, not an error.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import struct
+from pathlib import Path
 
 from ...images.mcuboot import IMAGE_F_ROM_FIXED, IMAGE_MAGIC, TLV_INFO_MAGIC, TLV_PROT_INFO_MAGIC, TLV_SEC_CNT, TLV_SHA256
-from .layout import ERASED_BYTE, HEADER_SIZE, RAM, SLOT_SIZE
+from ...images.signing import TLV_ED25519, TLV_KEYHASH, key_hash, public_key, verify_ed25519
+from .layout import ERASED_BYTE, HEADER_SIZE, RAM, SLOT_SIZE, signing_key
 
-#: Result names as ``img_result_name()`` prints them (and OTA NACKs carry them).
-RESULTS = ("OK", "E_MAGIC", "E_LOADADDR", "E_SIZE", "E_TLV", "E_HASH", "E_ROLLBACK")
+#: Result names as ``img_result_name()`` prints them (and OTA refusals carry them).
+RESULTS = ("OK", "E_MAGIC", "E_LOADADDR", "E_SIZE", "E_TLV", "E_HASH", "E_ROLLBACK", "E_SIG", "E_KEY")
 
 # The initial SP must point into the mps2-an385 SRAM the app links for.
 _RAM_START = RAM.start
@@ -47,30 +50,42 @@ def digest_prefix(sha256: bytes) -> int:
     return int.from_bytes(sha256[:4], "big")
 
 
-def _scan(f: _Flash, start: int, size: int, protected: bool) -> tuple[str, int | None, bytes | None]:
+def _scan(f: _Flash, start: int, size: int, protected: bool) -> tuple[str, int | None, dict[int, bytes]]:
+    """SEC_CNT of the protected area; the SHA256, KEYHASH and signature values of the unprotected one."""
     sec_cnt: int | None = None
-    sha: bytes | None = None
+    found: dict[int, bytes] = {}
+    # type -> (length, code for a wrong length or a second one)
+    allowed = {TLV_SHA256: (32, "E_TLV"), TLV_KEYHASH: (32, "E_KEY"), TLV_ED25519: (64, "E_SIG")}
     off, end = start + 4, start + size
     while off < end:
         if end - off < 4:
-            return "E_TLV", None, None
+            return "E_TLV", None, {}
         tlv_type, length = f.u16(off), f.u16(off + 2)
         off += 4
         if length > end - off:
-            return "E_TLV", None, None
+            return "E_TLV", None, {}
         if protected:
             if tlv_type == TLV_SEC_CNT:
                 if sec_cnt is not None or length != 4:
-                    return "E_TLV", None, None
+                    return "E_TLV", None, {}
                 sec_cnt = f.u32(off)
             # other protected TLVs are covered by the hash and ignored
-        else:
-            # allow-list: exactly one SHA256 and nothing else
-            if tlv_type != TLV_SHA256 or length != 32 or sha is not None:
-                return "E_TLV", None, None
-            sha = f.read(off, 32)
+        elif tlv_type in allowed:
+            want, code = allowed[tlv_type]
+            if length != want or tlv_type in found:
+                return code, None, {}
+            found[tlv_type] = f.read(off, want)
+        elif tlv_type != TLV_SEC_CNT:
+            # allow-list; a SEC_CNT out here is outside the signed area and never read
+            return "E_TLV", None, {}
         off += length
-    return "OK", sec_cnt, sha
+    return "OK", sec_cnt, found
+
+
+@functools.lru_cache(maxsize=8)
+def _trusted(key: Path) -> tuple[bytes, bytes]:
+    raw = public_key(key)
+    return raw, key_hash(raw)
 
 
 def check_demo_image(
@@ -80,6 +95,7 @@ def check_demo_image(
     limit: int = SLOT_SIZE,
     floor: int = 0,
     expected_digest: int | None = None,
+    trusted_key: str | Path | None = None,
 ) -> str:
     """The ``img_result`` name the demo firmware gives ``slot`` (the bytes from the slot base on).
 
@@ -87,6 +103,8 @@ def check_demo_image(
     announced transfer size at OTA FINISH.  Bytes past the end of ``slot`` read
     as erased flash (0xFF).  ``expected_digest`` is the journal's 4-byte digest
     (see :func:`digest_prefix`), checked at boot for PENDING and CONFIRMED slots.
+    ``trusted_key`` is the key (PEM) whose public half the bootloader holds:
+    the demo's test key unless given.
     """
     f = _Flash(bytes(slot))
     if f.u32(0) != IMAGE_MAGIC:
@@ -117,15 +135,24 @@ def check_demo_image(
     result, sec_cnt, _ = _scan(f, prot_start, prot_size, True)
     if result != "OK":
         return result
-    result, _, tlv_sha = _scan(f, unprot_start, unprot_size, False)
+    result, _, found = _scan(f, unprot_start, unprot_size, False)
     if result != "OK":
         return result
-    if sec_cnt is None or tlv_sha is None:
+    if sec_cnt is None or TLV_SHA256 not in found:
         return "E_TLV"
 
     calc = hashlib.sha256(f.read(0, unprot_start)).digest()
-    if calc != tlv_sha:
+    if calc != found[TLV_SHA256]:
         return "E_HASH"
+    if TLV_ED25519 not in found:
+        return "E_SIG"
+    if TLV_KEYHASH not in found:
+        return "E_KEY"
+    raw, ours = _trusted(Path(trusted_key) if trusted_key is not None else signing_key())
+    if found[TLV_KEYHASH] != ours:
+        return "E_KEY"
+    if not verify_ed25519(raw, found[TLV_ED25519], calc):
+        return "E_SIG"
     if sec_cnt < floor:
         return "E_ROLLBACK"
     if expected_digest is not None and expected_digest != digest_prefix(calc):

@@ -47,6 +47,16 @@ def firmware_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "firmware_fixtures" / "build"
 
 
+def signing_key() -> Path:
+    """The demo's published *test* signing key (Ed25519 PEM): every bundled image is signed with it."""
+    return firmware_dir() / "keys" / "demo-test-ed25519.pem"
+
+
+def attacker_key() -> Path:
+    """A test key the demo device does not trust (the attack tests' "other key")."""
+    return firmware_dir() / "keys" / "attacker-test-ed25519.pem"
+
+
 def builtin_target() -> TargetDescription:
     """The default target: QEMU mps2-an385 booting the factory image (bootloader + app v1 in slot A)."""
     return TargetDescription(

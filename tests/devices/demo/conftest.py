@@ -36,5 +36,6 @@ def host_journal(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def host_report_lines(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     """The BOOT and info lines of host_report.c's scenarios, as report.c prints them."""
     exe = _build(tmp_path_factory, "host_report",
-                 ["report.c", "strfmt.c", "bootflow.c", "journal.c", "crc32.c", "image.c", "sha256.c"])
+                 ["report.c", "strfmt.c", "bootflow.c", "journal.c", "crc32.c", "image.c", "sha256.c",
+                  "sha512.c", "ed25519.c", "sigcheck.c", "trust_key.c"])
     return subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout.splitlines()

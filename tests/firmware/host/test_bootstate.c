@@ -21,6 +21,7 @@
 #include "ota.h"
 #include "report.h"
 #include "sha256.h"
+#include "hostsig.h"
 #include "simflash.h"
 #include "strfmt.h"
 
@@ -65,6 +66,10 @@ enum img_fault {
     F_LOADADDR,
     F_HASH,            /* payload changed after signing */
     F_EXTRA_TLV,       /* unknown unprotected TLV */
+    F_NO_SIG,          /* no signature TLV */
+    F_BAD_SIG,         /* a signature, but not of this image */
+    F_OTHER_KEY,       /* the key hash of another key */
+    F_UNPROT_SEC_CNT,  /* a second SEC_CNT, in the unprotected area: ignored */
     F_NO_SEC_CNT,
     F_IMG_SIZE,        /* ih_img_size larger than the slot */
     F_VECTORS,         /* reset vector outside the image */
@@ -84,8 +89,10 @@ static void put32(uint8_t *p, uint32_t v)
     }
 }
 
-/* Builds an MCUboot image the way `imgtool sign` lays it out (hash-only,
- * SEC_CNT protected). Returns its length; digest prefix in *digest. */
+/* Builds an MCUboot image the way `imgtool sign --key` lays it out (SEC_CNT
+ * protected; SHA256, KEYHASH and the signature unprotected), signed with the
+ * host tests' stand-in scheme (hostsig.c). Returns its length; digest
+ * prefix in *digest. */
 static uint32_t build_image(uint8_t *out, uint32_t base, uint32_t version, uint32_t sec,
                             uint32_t payload_len, enum img_fault fault, uint32_t *digest)
 {
@@ -126,17 +133,35 @@ static uint32_t build_image(uint8_t *out, uint32_t base, uint32_t version, uint3
     sha256_init(&s);
     sha256_update(&s, out, at);
     sha256_final(&s, sha);
-    uint32_t unprot = 4 + 36 + (fault == F_EXTRA_TLV ? 8 : 0);
+    uint32_t unprot = 4;
     put16(out + at, IMAGE_TLV_INFO_MAGIC);
-    put16(out + at + 2, (uint16_t)unprot);
-    put16(out + at + 4, IMAGE_TLV_SHA256);
-    put16(out + at + 6, 32);
-    memcpy(out + at + 8, sha, 32);
-    if (fault == F_EXTRA_TLV) {
-        put16(out + at + 40, 0x01);   /* KEYHASH: not on the allow-list */
-        put16(out + at + 42, 4);
-        put32(out + at + 44, 0);
+    put16(out + at + unprot, IMAGE_TLV_SHA256);
+    put16(out + at + unprot + 2, 32);
+    memcpy(out + at + unprot + 4, sha, 32);
+    unprot += 36;
+    if (fault != F_NO_SIG) {
+        uint8_t kh[IMAGE_KEYHASH_SIZE], sig[IMAGE_SIG_SIZE];
+        host_keyhash(kh);
+        kh[0] ^= fault == F_OTHER_KEY ? 1 : 0;
+        host_signature(sha, sig);
+        sig[5] ^= fault == F_BAD_SIG ? 0x10 : 0;
+        put16(out + at + unprot, IMAGE_TLV_KEYHASH);
+        put16(out + at + unprot + 2, IMAGE_KEYHASH_SIZE);
+        memcpy(out + at + unprot + 4, kh, IMAGE_KEYHASH_SIZE);
+        unprot += 4 + IMAGE_KEYHASH_SIZE;
+        put16(out + at + unprot, IMAGE_TLV_ED25519);
+        put16(out + at + unprot + 2, IMAGE_SIG_SIZE);
+        memcpy(out + at + unprot + 4, sig, IMAGE_SIG_SIZE);
+        unprot += 4 + IMAGE_SIG_SIZE;
     }
+    if (fault == F_EXTRA_TLV || fault == F_UNPROT_SEC_CNT) {
+        /* 0x7f is on no allow-list; an unprotected SEC_CNT is skipped */
+        put16(out + at + unprot, fault == F_EXTRA_TLV ? 0x7f : IMAGE_TLV_SEC_CNT);
+        put16(out + at + unprot + 2, 4);
+        put32(out + at + unprot + 4, 0xFFFF);
+        unprot += 8;
+    }
+    put16(out + at + 2, (uint16_t)unprot);
     at += unprot;
     if (fault == F_HASH) {
         pl[100] ^= 0x01;
@@ -598,6 +623,10 @@ static void t_image_validation_errors(void)
         { F_NO_ROM_FIXED, IMG_E_LOADADDR },
         { F_LOADADDR, IMG_E_LOADADDR },
         { F_HASH, IMG_E_HASH },
+        { F_NO_SIG, IMG_E_SIG },
+        { F_BAD_SIG, IMG_E_SIG },
+        { F_OTHER_KEY, IMG_E_KEY },
+        { F_UNPROT_SEC_CNT, IMG_OK },
         { F_EXTRA_TLV, IMG_E_TLV },
         { F_NO_SEC_CNT, IMG_E_TLV },
         { F_IMG_SIZE, IMG_E_SIZE },
@@ -787,7 +816,11 @@ static void t_ota_rejections(void)
         { SLOT_A_BASE, VER(2, 0, 0), 2, F_NONE, "E_LOADADDR " },
         { SLOT_B_BASE, VER(2, 0, 0), 2, F_HASH, "E_HASH " },
         { SLOT_B_BASE, VER(2, 0, 0), 2, F_MAGIC, "E_MAGIC " },
-        { SLOT_B_BASE, VER(2, 0, 0), 2, F_EXTRA_TLV, "E_TLV " },
+        { SLOT_B_BASE, VER(2, 0, 0), 2, F_EXTRA_TLV, "E_TLV unknown-unprotected-tlv" },
+        { SLOT_B_BASE, VER(2, 0, 0), 2, F_NO_SIG, "E_SIG no-signature" },
+        { SLOT_B_BASE, VER(2, 0, 0), 2, F_BAD_SIG, "E_SIG bad-signature" },
+        { SLOT_B_BASE, VER(2, 0, 0), 2, F_OTHER_KEY, "E_KEY key-hash-mismatch" },
+        { SLOT_B_BASE, VER(0, 9, 0), 0, F_UNPROT_SEC_CNT, "E_ROLLBACK sec-cnt-below-floor" },
         { SLOT_B_BASE, VER(2, 0, 0), 2, F_IMG_SIZE, "E_SIZE " },
     };
     for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {

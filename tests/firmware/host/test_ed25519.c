@@ -2,7 +2,7 @@
  *
  *   test_ed25519 verify     stdin: lines "PUB SIG MSG" (hex; MSG may be "-"
  *                           for empty); stdout: one result per line
- *                           (OK, E_KEY, E_S, E_R, E_SIG)
+ *                           (OK, E_KEY, E_S, E_SIG)
  *   test_ed25519 sha512     stdin: lines of hex ("-" for empty); stdout: digests
  *   test_ed25519 selftest   exit status 0 (the sanitizer probe)
  */
@@ -19,7 +19,6 @@ static const char *result_name(enum ed25519_result r)
     case ED25519_OK: return "OK";
     case ED25519_E_KEY: return "E_KEY";
     case ED25519_E_S: return "E_S";
-    case ED25519_E_R: return "E_R";
     case ED25519_E_SIG: return "E_SIG";
     }
     return "?";
