@@ -25,7 +25,7 @@ from pytest_iot_hil.console import console_for
 from pytest_iot_hil.firmware import FirmwareImage
 from pytest_iot_hil.images.build import sign_bytes
 from pytest_iot_hil.images.mcuboot import read_image
-from pytest_iot_hil.devices.demo.layout import HEADER_SIZE, SLOT_BASES, SLOT_SIZE, builtin_target
+from pytest_iot_hil.devices.demo.layout import HEADER_SIZE, SLOT_BASES, SLOT_SIZE, builtin_target, signing_key
 from pytest_iot_hil.devices.demo.boot import DemoBootObserver
 from pytest_iot_hil.devices.demo.client import DemoUpdateClient
 from pytest_iot_hil.update.smp.client import SmpUpdateClient
@@ -90,7 +90,7 @@ def full_cycle(image: bytes, smp: bool = False) -> float:
 def main() -> None:
     v2 = demo_image("v2", slot="B").read_bytes()
     info = read_image(v2)
-    big = sign_bytes(info.payload + bytes(128 * 1024 - len(info.payload) - 0x400), version="2.0.0",
+    big = sign_bytes(info.payload + bytes(128 * 1024 - len(info.payload) - 0x400), version="2.0.0", key=signing_key(),
                      security_counter=2, slot_base=SLOT_BASES["B"], slot_size=SLOT_SIZE, header_size=HEADER_SIZE)
     device = Device()
     try:

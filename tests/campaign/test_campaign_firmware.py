@@ -6,10 +6,13 @@
   that writes (depth 2). That is the CI selection (~1,100 cuts, about a
   minute). ``PYTEST_IOT_HIL_EXHAUSTIVE=1`` also runs ``all`` (every distinct
   state, ~3,500 cuts); ``benchmarks/bench_campaign.py`` times it.
+* The correct firmware refuses an attack (an unsigned v2) at every
+  ``boundaries`` cut of the attempt: the old image runs after each.
 * Each deliberately buggy variant found under
   ``firmware_fixtures/build/buggy/<ID>/`` (``factory-v1.bin`` and
   ``app-v2-slotB.signed.bin``, each described in ``build/buggy/MANIFEST.json``) must be flagged on
-  ``boundaries`` with one of the invariants that catches it.
+  ``boundaries`` with one of the invariants that catches it; the attack
+  variants (B11, signature check fail-open) by the attack campaign.
 
 The variants run the procedure of ``build/buggy/MANIFEST.json`` (install,
 trial boot, confirm). The correct firmware runs it one step further
@@ -26,7 +29,9 @@ from pathlib import Path
 import pytest
 
 from pytest_iot_hil.campaign import Campaign
-from pytest_iot_hil.devices.demo import DemoOracle, DemoUpdate
+from pytest_iot_hil.devices.demo import DemoAttack, DemoOracle, DemoUpdate
+from pytest_iot_hil.images.signing import TLV_ED25519, TLV_KEYHASH
+from pytest_iot_hil.images.tamper import remove_tlv
 from pytest_iot_hil.campaign.standalone import run_campaign
 from pytest_iot_hil.devices.demo.layout import firmware_dir as demo_firmware_dir
 
@@ -55,6 +60,7 @@ EXPECTED = {
     "B8": {"I1", "I7", "I8"},
     "B9": {"I3", "I9"},
     "B10": {"I7"},
+    "B11": {"I2", "I4", "I5"},
     "B12": {"I1", "I8"},
     "B13": {"I11"},
     "B14": {"I4"},
@@ -94,10 +100,27 @@ def cache_dir(request) -> Path:
     return Path(cache.mkdir("hil-campaign")) if cache is not None else Path(request.config.rootpath) / "hil-logs"
 
 
+def _attack_variants() -> set[str]:
+    try:
+        doc = json.loads((BUGGY / "MANIFEST.json").read_text())
+    except (OSError, ValueError):
+        return set()
+    return {e["id"] for e in doc.get("attack_variants", []) if isinstance(e, dict)}
+
+
+def unsigned(image: Path) -> bytes:
+    """The attack the campaign tries: the image with its key hash and signature removed."""
+    return remove_tlv(remove_tlv(image.read_bytes(), TLV_ED25519), TLV_KEYHASH)
+
+
 def demo_campaign(directory: Path | None = None) -> Campaign:
     if directory is None:
         return Campaign(procedure=DemoUpdate(next_begin=True), oracle=DemoOracle())
     image = directory / "app-v2-slotB.signed.bin"
+    if directory.name in _attack_variants():
+        attack = unsigned(image)
+        return Campaign(procedure=DemoAttack(attack), oracle=DemoOracle(new_image=attack, hostile=True),
+                        firmware=directory / "factory-v1.bin", name=f"buggy-{directory.name}-attack")
     return Campaign(procedure=DemoUpdate(image), oracle=DemoOracle(new_image=image),
                     firmware=directory / "factory-v1.bin", name=f"buggy-{directory.name}")
 
@@ -111,6 +134,15 @@ def test_correct_firmware_passes_every_boundary_cut_and_second_cut(cache_dir):
     outcome = run_campaign(demo_campaign(), cuts="boundaries", depth=2, cache_dir=cache_dir)
     second = [r for r in outcome.results if "-then-" in r.cut]
     assert len(outcome.results) > 500 and len(second) > 400
+    assert all(r.ok for r in outcome.results), report(outcome)
+
+
+def test_correct_firmware_refuses_an_attack_at_every_boundary_cut(cache_dir):
+    attack = unsigned(demo_firmware_dir() / "app-v2-slotB.signed.bin")
+    campaign = Campaign(procedure=DemoAttack(attack), oracle=DemoOracle(new_image=attack, hostile=True),
+                        name="attack-unsigned")
+    outcome = run_campaign(campaign, cuts="boundaries", cache_dir=cache_dir)
+    assert len(outcome.results) > 20
     assert all(r.ok for r in outcome.results), report(outcome)
 
 

@@ -64,3 +64,25 @@ def test_committed_firmware_matches_a_fresh_build(tmp_path):
     assert not differ, f"build/buggy differs from a fresh build (run `make -C firmware_fixtures install`): {differ}"
     present = sorted(str(p.relative_to(FW / "build")) for p in (FW / "build" / "buggy").rglob("*") if p.is_file())
     assert present == sorted(buggy + ["buggy/MANIFEST.json"]), "stale or missing files in build/buggy/"
+
+
+def test_trust_key_is_the_public_half_of_the_signing_key(tmp_path):
+    """src/core/trust_key.c is what tools/trust_key.py writes from keys/demo-test-ed25519.pem."""
+    out = tmp_path / "trust_key.c"
+    res = subprocess.run([sys.executable, str(FW / "tools" / "trust_key.py"), str(FW / "keys" / "demo-test-ed25519.pem"),
+                          str(out)], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert out.read_text() == (FW / "src" / "core" / "trust_key.c").read_text(), \
+        "trust_key.c is stale: run `make -C firmware_fixtures trust-key`"
+    # The packaged copies of the keys are the sources' (make install copies them).
+    for pem in (FW / "keys").glob("*.pem"):
+        assert (FW / "build" / "keys" / pem.name).read_bytes() == pem.read_bytes()
+
+
+def test_trust_key_tool_refuses_what_is_not_an_ed25519_key(tmp_path):
+    bad = tmp_path / "not-a-key.pem"
+    bad.write_text("hello\n")
+    res = subprocess.run([sys.executable, str(FW / "tools" / "trust_key.py"), str(bad), str(tmp_path / "o.c")],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 1 and not (tmp_path / "o.c").exists()
+    assert len(res.stderr.strip().splitlines()) == 1 and "cannot read an Ed25519 private key" in res.stderr

@@ -206,3 +206,58 @@ def test_helpers_never_change_their_input(good):
     flip_byte(good, "payload"), truncate(good), set_load_addr(good, 0), resign(good, security_counter=0, slot_size=SLOT_SIZE, key=signing_key())
     assert good == copy
     assert int.from_bytes(good[:4], "little") == IMAGE_MAGIC
+
+
+# -- signatures: the unprotected TLV edits and re-signing with any key -----------------------
+
+
+def test_tlv_edits_keep_the_area_well_formed_and_the_hash_intact(good):
+    from pytest_iot_hil.images import add_tlv, remove_tlv, set_tlv, unprotected_tlvs
+
+    info = read_image(good)
+    unsigned = remove_tlv(remove_tlv(good, TLV_ED25519), TLV_KEYHASH)
+    assert [t for t, _ in unprotected_tlvs(unsigned)] == [TLV_SHA256]
+    assert read_image(unsigned).hash_ok and read_image(unsigned).computed_sha256 == info.computed_sha256
+    assert check_demo_image(unsigned, slot_base=info.load_addr) == "E_SIG"
+    sig = dict(unprotected_tlvs(good))[TLV_ED25519]
+    short = set_tlv(good, TLV_ED25519, sig[:10])
+    assert dict(unprotected_tlvs(short))[TLV_ED25519] == sig[:10] and len(short) == len(good) - 54
+    twice = add_tlv(good, TLV_ED25519, sig)
+    assert [t for t, _ in unprotected_tlvs(twice)].count(TLV_ED25519) == 2
+    assert check_demo_image(twice, slot_base=info.load_addr) == "E_SIG"
+    with pytest.raises(ValueError, match="no unprotected TLV 0x24"):
+        remove_tlv(unsigned, TLV_ED25519)
+    with pytest.raises(ValueError, match="no unprotected TLV 0x1"):
+        set_tlv(unsigned, TLV_KEYHASH, b"")
+
+
+def test_sign_with_another_key_and_transplant(good, tmp_path):
+    from pytest_iot_hil.devices.demo.layout import attacker_key
+    from pytest_iot_hil.images import key_hash, public_key, sign_image, transplant_signature, unprotected_tlvs
+
+    info = read_image(good)
+    theirs = sign_image(good, key=attacker_key(), slot_size=SLOT_SIZE)
+    assert read_image(theirs).security_counter == info.security_counter and read_image(theirs).payload == info.payload
+    assert dict(unprotected_tlvs(theirs))[TLV_KEYHASH] == key_hash(public_key(attacker_key()))
+    assert check_demo_image(theirs, slot_base=info.load_addr) == "E_KEY"
+    assert sign_image(theirs, key=signing_key(), slot_size=SLOT_SIZE) == good   # deterministic: back to the original
+    moved = transplant_signature(good, theirs)
+    assert check_demo_image(moved, slot_base=info.load_addr) == "E_KEY"
+    unsigned = resign(good, security_counter=info.security_counter, slot_size=SLOT_SIZE)   # no key: hash-only
+    with pytest.raises(ValueError, match="donor image has no 0x1 and 0x24 TLV"):
+        transplant_signature(good, unsigned)
+
+
+def test_signing_keys_that_are_missing_or_wrong_give_one_line(tmp_path):
+    from pytest_iot_hil.images import sign_bytes
+    from pytest_iot_hil.images.build import ImageBuildError
+    from pytest_iot_hil.images.signing import SigningKeyError, public_key
+
+    with pytest.raises(SigningKeyError, match=r"cannot read the key .*nope.pem.*imgtool keygen"):
+        public_key(tmp_path / "nope.pem")
+    (tmp_path / "junk.pem").write_text("junk\n")
+    with pytest.raises(SigningKeyError, match="is not a PEM key"):
+        public_key(tmp_path / "junk.pem")
+    with pytest.raises(ImageBuildError, match=r"the key .*nope.pem does not exist"):
+        sign_bytes(b"\0" * 64, version="1.0.0", security_counter=1, slot_base=0x10000, slot_size=SLOT_SIZE,
+                   header_size=0x200, key=tmp_path / "nope.pem")

@@ -33,6 +33,7 @@ _EXPORTS = {
     "Journal": "journal", "read_journal": "journal",
     "DemoOracle": "oracle",
     "DemoUpdate": "procedure",
+    "DemoAttack": "procedure",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,7 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .images import demo_image
     from .journal import Journal, read_journal
     from .oracle import DemoOracle
-    from .procedure import DemoUpdate
+    from .procedure import DemoAttack, DemoUpdate
 
 __all__ = sorted(_EXPORTS)
 

@@ -40,6 +40,12 @@ as far as each is observable here:
       latest record says so;
 * I12 the banner's version and slot equal the BOOT line's and the header
       version of the read-back running slot.
+
+With ``hostile=True`` the new image is an attack the device must refuse
+(:class:`~pytest_iot_hil.devices.demo.procedure.DemoAttack`): it is not a
+known image for any slot, so running it breaks I4 (and I2, its signature or
+hash failing the model's check), and I10 wants the old image running
+CONFIRMED after the retry.
 """
 
 from __future__ import annotations
@@ -170,8 +176,13 @@ class DemoOracle(Oracle):
         tries: int = TRIES_DEFAULT,
         boot_timeout: float = 3.0,
         confirm_mark: str = "confirm_acked",
+        hostile: bool = False,
     ) -> None:
         self._new_image = LazyImage(new_image, new_slot)
+        #: The new image is an attack (see :class:`~.procedure.DemoAttack`): it is
+        #: no image a slot may run (I2, I4), and retrying must end with the old
+        #: image still running CONFIRMED (I10).
+        self.hostile = hostile
         self.new_slot = new_slot
         self.slot_regions = dict(slot_regions or SLOT_REGIONS)
         self.journal_region = journal_region
@@ -189,7 +200,8 @@ class DemoOracle(Oracle):
         return self._new_image.version
 
     def identity(self) -> str:
-        return f"DemoOracle:{self.journal_region}:{sorted(self.slot_regions.items())}"
+        hostile = ":hostile" if self.hostile else ""
+        return f"DemoOracle:{self.journal_region}:{sorted(self.slot_regions.items())}{hostile}"
 
     # -- once per campaign ----------------------------------------------------------
     def prepare(self, campaign: "LoadedCampaign") -> DemoPrepared:
@@ -212,7 +224,7 @@ class DemoOracle(Oracle):
         )
         old = p.slot(trace.initial, fallback) if fallback else b""
         p.fallback_image = old[: peek_image(old).extent]
-        p.known = {self.new_slot: [self.new_image]}
+        p.known = {self.new_slot: [] if self.hostile else [self.new_image]}
         if fallback:
             p.known.setdefault(fallback, []).append(p.fallback_image)
         p.committed = self._committed_by_op(campaign, p, initial)
@@ -480,6 +492,11 @@ class DemoOracle(Oracle):
             fail("I10", f"retrying the update after the cut failed: {obs.retry_error}")
             return
         info = obs.retry_info
+        if self.hostile:
+            if info is None or info.slot == self.new_slot or info.state != "CONFIRMED":
+                fail("I10", f"after retrying the attack the device runs {info.raw if info else 'nothing'!r}, "
+                            "not the old image CONFIRMED")
+            return
         if info is None or (info.slot, info.version, info.state) != (self.new_slot, self.new_version, "CONFIRMED"):
             fail("I10", f"after retrying the update the device runs {info.raw if info else 'nothing'!r}, "
                         f"not v{self.new_version} CONFIRMED in slot {self.new_slot}")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...campaign.errors import CampaignError
+from ...update import UpdateError
 from .images import LazyImage
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -73,3 +74,51 @@ class DemoUpdate:
         ota.install(self.image)
         device.boot.wait_for_boot()
         ota.confirm()
+
+
+class DemoAttack:
+    """An attack as a campaign procedure: ``DemoAttack(image)(device)`` tries to install an image the device must refuse.
+
+    On a correct device the install is refused at the end of the upload
+    (mark ``refused``) and nothing is activated: the cuts land in the
+    invalidation of slot B and the upload, and every one must leave the old
+    image running. A device that takes the image (a fail-open signature
+    check) boots it on trial; the procedure lets it, and the oracle
+    (``DemoOracle(new_image=image, hostile=True)``) reports it.
+    """
+
+    def __init__(self, image: bytes | str | Path, *, slot: str = "B") -> None:
+        self._image = LazyImage(image, slot)
+        self.slot = slot
+        self.__name__ = "demo_attack"
+
+    @property
+    def image(self) -> bytes:
+        return self._image.data
+
+    @property
+    def version(self) -> str | None:
+        return self._image.version
+
+    @property
+    def campaign_key(self) -> str:
+        return f"DemoAttack:{self.slot}:{hashlib.sha256(self.image).hexdigest()[:16]}"
+
+    def _try(self, device: "Device") -> bool:
+        """True when the device refused the image (as it must)."""
+        try:
+            device.ota.install(self.image)
+        except UpdateError as exc:
+            if exc.code is None:   # not a refusal: the upload itself failed
+                raise
+            return True
+        device.boot.wait_for_boot()   # it took the image: let it boot, for the oracle to see
+        return False
+
+    def __call__(self, device: "Device") -> None:
+        if self._try(device):
+            device.mark("refused")
+
+    def retry(self, device: "Device") -> None:
+        """Try the attack again from wherever a cut left it: it must be refused again."""
+        self._try(device)
