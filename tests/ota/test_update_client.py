@@ -16,7 +16,9 @@ V2 = demo_image("v2", slot="B")
 @pytest.mark.hil
 def test_a_frame_damaged_on_the_wire_is_sent_again(ota, boot):
     boot.wait_for_boot()
-    ota.timeout = 1.0   # the device drops a damaged frame silently: the client waits this long, then resends
+    # The device drops a damaged frame silently: the client waits this long, then resends
+    # (the first chunk too, whose wait is long by default: a real device erases first).
+    ota.timeout = ota.first_timeout = 1.0
     original = ota.console.send
     damaged = []
 
