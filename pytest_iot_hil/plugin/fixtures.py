@@ -161,13 +161,30 @@ def ota(request: pytest.FixtureRequest, hil_target: Target, console: Console) ->
 
 
 @pytest.fixture
-def power(request: pytest.FixtureRequest, hil_target: Target) -> Power:
-    """Power control of the target: ``off()``, ``on()``, ``cycle()``, ``cut_at(trigger)``."""
+def power(request: pytest.FixtureRequest, hil_target: Target) -> Iterator[Power]:
+    """Power control of the target: ``off()``, ``on()``, ``cycle()``, ``cut_at(trigger)``.
+
+    Each cut's trigger and its delay from trigger to power off go into the
+    test's JUnit properties (``hil_power_cut_N``); the switch is released
+    (``close()``) after the test.
+    """
     from ..power import Power
 
     switch = _switch(request, hil_target)
-    return Power(
+    power = Power(
         switch, hil_target,
         console=lambda: request.getfixturevalue("console"),
         update_client=lambda: request.getfixturevalue("ota"),
     )
+    try:
+        yield power
+    finally:
+        for i, cut in enumerate(power.cuts):
+            if cut.happened:
+                delay = "" if cut.delay_s is None else f", off {cut.delay_s * 1000:.1f} ms after the trigger"
+                request.node.user_properties.append(
+                    (f"hil_power_cut_{i}", f"{cut.trigger.description} at {cut.at:.3f} s{delay}"))
+        for key, value in sorted(switch.properties().items()):
+            if (key, value) not in request.node.user_properties:
+                request.node.user_properties.append((key, value))
+        switch.close()

@@ -34,6 +34,8 @@ class Cut:
         self.required = required
         self.happened = False
         self.at: float | None = None
+        #: Seconds from the trigger firing to the switch reporting power off (None: the backend cut by itself).
+        self.delay_s: float | None = None
         self.error: BaseException | None = None
         self._lock = threading.Lock()
         self._started = 0.0
@@ -54,8 +56,10 @@ class Cut:
             if self.happened:
                 return False
             self.happened = True
-            self.at = time.monotonic() - self._started
+            fired = time.monotonic()
+            self.at = fired - self._started
         self.power.off()
+        self.delay_s = time.monotonic() - fired
         return True
 
     def fire(self) -> None:
@@ -112,6 +116,8 @@ class Power:
                  update_client: Callable[[], Any] | None = None) -> None:
         self.switch = switch
         self.target = target
+        #: Every cut armed through :meth:`cut_at`, in order.
+        self.cuts: list[Cut] = []
         self._console_getter = console
         self._client_getter = update_client
 
@@ -131,7 +137,9 @@ class Power:
         aborted quietly; after the block, ``power.on()`` boots from the flash as
         the cut left it.
         """
-        return Cut(self, trigger, required=required)
+        cut = Cut(self, trigger, required=required)
+        self.cuts.append(cut)
+        return cut
 
     def _console(self):
         if self._console_getter is None:

@@ -2,8 +2,11 @@
 
 A pytest plugin of its own (``pytest11`` entry point ``iot_hil_power``),
 written as a third-party driver would be: it answers ``pytest_hil_make_power``
-for ``driver = "command"``, and, running last, gives a target without a
-``[targets.NAME.power]`` table its own switch (emulators) or a clear error.
+for the drivers of this package (one module each: ``command``, ``scpi``,
+``uhubctl``, ``serial_relay``, ``gpio``, ``manual``), and, running last,
+gives a target without a ``[targets.NAME.power]`` table its own switch
+(emulators) or a clear error. A team's own driver is a plugin answering the
+same hook for its own ``driver`` name.
 
 Its hooks are ``optionalhook``: with the core plugin disabled (``-p no:iot_hil``)
 they are simply never called.
@@ -11,6 +14,7 @@ they are simply never called.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING
 
 import pytest
@@ -21,8 +25,21 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..protocols.power import PowerSwitch
     from ..protocols.target import Target, TargetDescription
 
-#: Drivers this plugin provides; checked when the run starts.
-BUILTIN_DRIVERS = ("command", "target")
+#: Drivers this plugin provides: name -> (module of this package, class with ``from_spec(spec, where)``).
+DRIVERS = {
+    "command": ("command", "CommandPower"),
+    "scpi": ("scpi", "ScpiPower"),
+    "uhubctl": ("uhubctl", "UhubctlPower"),
+    "serial_relay": ("serial_relay", "SerialRelayPower"),
+    "gpio": ("gpio", "GpioPower"),
+    "manual": ("manual", "ManualPower"),
+}
+BUILTIN_DRIVERS = (*DRIVERS, "target")
+
+
+def driver_class(name: str):
+    module, cls = DRIVERS[name]
+    return getattr(importlib.import_module(f"{__package__}.{module}"), cls)
 
 
 def power_table(description: "TargetDescription") -> tuple[dict, str]:
@@ -39,10 +56,8 @@ def check_power_table(description: "TargetDescription") -> None:
     if description.power is None:
         return
     spec, where = power_table(description)
-    if spec["driver"] == "command":
-        from .command import CommandPower
-
-        CommandPower.from_spec(spec, where)
+    if spec["driver"] in DRIVERS:
+        driver_class(spec["driver"]).from_spec(spec, where)
     elif spec["driver"] == "target" and set(spec) != {"driver"}:
         raise HilConfigError(f"{where}: the target driver takes no other keys")
 
@@ -66,10 +81,10 @@ def pytest_hil_make_power(config: pytest.Config, target: "Target") -> "PowerSwit
     if description.power is None:
         return own_power(target)
     spec, where = power_table(description)
-    if spec["driver"] == "command":
-        from .command import CommandPower
-
-        return CommandPower.from_spec(spec, where)
+    if spec["driver"] == "manual":
+        return driver_class("manual").from_spec(spec, where, name=f"target {description.name!r}")
+    if spec["driver"] in DRIVERS:
+        return driver_class(spec["driver"]).from_spec(spec, where)
     if spec["driver"] == "target":
         return own_power(target)
     raise HilConfigError(f"{where}: no installed plugin provides power driver {spec['driver']!r} "

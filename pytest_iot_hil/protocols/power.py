@@ -28,6 +28,9 @@ class PowerSwitch(ABC):
         """Facts about the switch for the JUnit report (driver, port, ...)."""
         return {}
 
+    def close(self) -> None:
+        """Release what the switch holds open (an instrument session, a serial port); power stays as it is."""
+
 
 class BuiltInPower(ABC):
     """A target that brings its own power switch (emulators: the emulated supply).
