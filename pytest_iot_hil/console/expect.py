@@ -95,6 +95,12 @@ class Console(SpawnBase):
         self._on_close: Callable[[], None] | None = None
         self._log_file: BinaryIO | None = open(log_path, "ab") if log_path else None
         self.log_path = log_path
+        #: For a port that can vanish and come back (USB serial across a power cycle):
+        #: ``reopen()`` returns the port again or raises; tried for up to ``reopen_s``.
+        self.reopen: Callable[[], Any] | None = None
+        self.reopen_s = 0.0
+        #: How long the port was gone, for every gap the console reopened across.
+        self.gaps: list[float] = []
 
     # -- the link ------------------------------------------------------------
     def reattach(self, port: Any) -> None:
@@ -155,27 +161,55 @@ class Console(SpawnBase):
     def read_nonblocking(self, size: int = 1, timeout: float | None = -1) -> str:
         if timeout == -1:
             timeout = self.timeout
-        port = self.port
-        if port is None:
-            self.flag_eof = True
-            raise ConsoleClosed(f"{self.name}: no console link (target powered off?)")
-        try:
-            port.timeout = timeout
-            data = port.read(1)
-            if data:
-                port.timeout = 0
-                data += port.read(size - 1) if size > 1 else b""
-        except (serial.SerialException, OSError, AttributeError, TypeError) as exc:
-            # pyserial's socket handler drops its socket to None when another
-            # thread closes the port (a power cut): that is a closed link too.
-            self.flag_eof = True
-            raise ConsoleClosed(f"{self.name}: console link closed: {exc or type(exc).__name__}") from None
+        while True:
+            port = self.port
+            if port is None:
+                self.flag_eof = True
+                raise ConsoleClosed(f"{self.name}: no console link (target powered off?)")
+            try:
+                port.timeout = timeout
+                data = port.read(1)
+                if data:
+                    port.timeout = 0
+                    data += port.read(size - 1) if size > 1 else b""
+                break
+            except (serial.SerialException, OSError, AttributeError, TypeError) as exc:
+                if self.reopen is not None and self._reopened(exc):
+                    continue   # read on from the port that came back
+                # pyserial's socket handler drops its socket to None when another
+                # thread closes the port (a power cut): that is a closed link too.
+                self.flag_eof = True
+                raise ConsoleClosed(f"{self.name}: console link closed: {exc or type(exc).__name__}") from None
         if not data:
             raise pexpect.TIMEOUT("Timeout exceeded.")
         data = self._record(data)
         text = self._decoder.decode(data, final=False)
         self._log(text, "read")  # pexpect's own logfile/logfile_read, if the user set one
         return text
+
+    def _reopened(self, exc: BaseException) -> bool:
+        """The port vanished: wait up to ``reopen_s`` for it to come back; note the gap in the transcript."""
+        gone = time.monotonic()
+        try:
+            self.port.close()
+        except Exception:
+            pass
+        while time.monotonic() - gone < self.reopen_s:
+            try:
+                port = self.reopen()
+            except (serial.SerialException, OSError, ValueError):
+                time.sleep(0.05)
+                continue
+            seconds = time.monotonic() - gone
+            self.gaps.append(seconds)
+            note = f"\n[{self.name}: the port was gone for {seconds:.2f} s ({exc}); reopened]\n".encode()
+            if self._log_file is not None:
+                self._log_file.write(note)
+                self._log_file.flush()
+            self._transcript.append(note)   # the transcript shows the gap; expect() never sees it
+            self.reattach(port)
+            return True
+        return False
 
     def send(self, s: str | bytes) -> int:
         if isinstance(s, bytes):
@@ -281,14 +315,26 @@ class Console(SpawnBase):
         return f"<Console port={getattr(self.port, 'port', self.port)!r}>"
 
 
-def open_console(url: str, *, baudrate: int = 115200, **kwargs: Any) -> Console:
-    """A console on any pyserial URL or device path (``/dev/ttyACM0``, ``socket://h:p``)."""
+def open_console(url: str, *, baudrate: int = 115200, reopen_s: float = 0.0, **kwargs: Any) -> Console:
+    """A console on any pyserial URL or device path (``/dev/ttyACM0``, ``socket://h:p``, ``rfc2217://h:p``).
+
+    With ``reopen_s`` > 0, a port that disappears (a board powered from USB
+    takes its serial port with it across a power cycle) is reopened when it
+    comes back within that many seconds: reads go on, and the transcript
+    records the gap and its length.
+    """
+    def connect():
+        return serial.serial_for_url(url, baudrate=baudrate, timeout=0)
+
     try:
-        port = serial.serial_for_url(url, baudrate=baudrate, timeout=0)
+        port = connect()
     except (serial.SerialException, ValueError) as exc:
         raise ConsoleError(f"cannot open console {url!r}: {exc}") from None
     kwargs.setdefault("name", url)
-    return Console(port, **kwargs)
+    con = Console(port, **kwargs)
+    if reopen_s > 0:
+        con.reopen, con.reopen_s = connect, float(reopen_s)
+    return con
 
 
 def console_for(target: Any, **kwargs: Any) -> Console:
