@@ -35,7 +35,7 @@ from .errors import HilConfigError
 from .protocols.target import MemoryRegion, TargetDescription
 
 COMMON_KEYS = {"backend", "device", "firmware", "flash", "regions", "load_address", "erased_byte", "power",
-               "update", "description"}
+               "update", "description", "tags"}
 
 #: Update clients the inventory can name without a device profile (``update = "smp"``).
 UPDATE_CLIENTS = ("smp",)
@@ -126,6 +126,11 @@ def _description(name: str, table: Any, path: Path) -> TargetDescription:
     if update is not None and update not in UPDATE_CLIENTS:
         raise HilConfigError(f"{where}.update = {update!r}: choose one of {', '.join(UPDATE_CLIENTS)} "
                              "(or leave it out: the device profile's client is used)")
+    tags = table.get("tags", {})
+    if not isinstance(tags, dict) or not all(isinstance(v, (str, int)) and not isinstance(v, bool)
+                                             for v in tags.values()):
+        raise HilConfigError(f'{where}.tags must be a table of names to strings, e.g. tags = {{ family = "nucleo", '
+                             f'rev = "C" }}, not {tags!r}')
     power = table.get("power")
     if power is not None and not isinstance(power, dict):
         raise HilConfigError(f'{where}.power must be a table like {{ driver = "command", on = "...", off = "..." }}')
@@ -142,6 +147,7 @@ def _description(name: str, table: Any, path: Path) -> TargetDescription:
         device=device,
         power=power,
         update=update,
+        tags={str(k): str(v) for k, v in tags.items()},
     )
 
 
@@ -195,6 +201,22 @@ class Inventory:
                     f"{path}: default_target = {default!r} names no target (known: {', '.join(sorted(targets))})"
                 )
         return cls(targets, default, path)
+
+    def matching(self, names: list[str], tags: dict[str, str]) -> list[TargetDescription]:
+        """The boards ``--hil-board`` selects: the named ones (or all), those with every tag given."""
+        for name in names:
+            if name not in self.targets:
+                where = f" in {self.path}" if self.path else ""
+                raise HilConfigError(f"--hil-board {name!r}: no such board{where} (known: "
+                                     f"{', '.join(sorted(self.targets))})")
+        pool = [self.targets[n] for n in names] if names else list(self.targets.values())
+        found = [d for d in pool if all(d.tags.get(k) == v for k, v in tags.items())]
+        if not found:
+            wanted = " and ".join([*(repr(n) for n in names), *(f"{k}={v}" for k, v in tags.items())])
+            known = "; ".join(f"{d.name} ({', '.join(f'{k}={v}' for k, v in d.tags.items()) or 'no tags'})"
+                              for d in self.targets.values())
+            raise HilConfigError(f"--hil-board: no board matches {wanted}: the inventory has {known}")
+        return found
 
     def get(self, name: str | None) -> TargetDescription:
         name = name or self.default

@@ -33,6 +33,8 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for marker in _MARKERS:
         config.addinivalue_line("markers", marker)
+    if getattr(config.option, "hil_leases", False):
+        return   # only showing the leases: lease nothing, start nothing
     try:
         opts = options.read(config)
         if not opts.enabled:
@@ -47,13 +49,57 @@ def pytest_configure(config: pytest.Config) -> None:
     enable_junit_system_out(config)
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    run = get_run(config)
+    if run is not None:
+        run.release()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """``pytest --hil-leases``: who holds which board of the inventory (then exit, like ``--markers``)."""
+    if not getattr(config.option, "hil_leases", False):
+        return None
+    from ..inventory import Inventory
+    from ..leases import LeaseDir
+
+    config._do_configure()
+    try:
+        opts = options.read(config) if config.option.hil else None
+        path = (opts.config_path if opts else None) or (config.rootpath / "hil.toml")
+        lease_dir = LeaseDir(opts.lease_dir if opts and opts.lease_dir else (
+            config.option.hil_lease_dir or config.getini("hil_lease_dir") or None))
+        inventory = Inventory.load(path if path.is_file() else None,
+                                   [d for ds in config.hook.pytest_hil_builtin_targets(config=config) for d in ds])
+        tw = config.get_terminal_writer()
+        tw.line(f"board leases in {lease_dir.path}:")
+        for name, d in inventory.targets.items():
+            holder = lease_dir.holder(name)
+            tags = ", ".join(f"{k}={v}" for k, v in d.tags.items())
+            state = f"held by {holder.describe()}" if holder else "free"
+            tw.line(f"  {name:<24} {state}" + (f"  [{tags}]" if tags else ""))
+    except HilConfigError as exc:
+        config.get_terminal_writer().line(f"ERROR: {exc}", red=True)
+        return pytest.ExitCode.USAGE_ERROR
+    finally:
+        config._ensure_unconfigure()
+    return pytest.ExitCode.OK
+
+
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
     run = get_run(config)
     if run is None:
         return None
     d = run.description
     fw = f"{run.firmware.path} (sha256 {run.firmware.sha256[:16]}…)" if run.firmware else "none (keep flash)"
-    return [
+    lines = []
+    if run.lease is not None:
+        lines.append(f"hil: leased board {run.lease.board} ({run.lease.path})")
+    elif run.skip_reason:
+        lines.append(f"hil: {run.skip_reason}")
+    elif run.options.boards:
+        lines.append(f"hil: each worker leases a board matching {' '.join(run.options.boards)}")
+    return lines + [
         f"hil: target {d.name} (backend {d.backend}, from {d.source}), scope {run.options.scope}",
         f"hil: firmware {fw}",
         f"hil: transcripts in {run.options.log_dir}",
@@ -74,6 +120,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         if run is None:
             item.add_marker(pytest.mark.skip(reason="hardware-in-the-loop test: run pytest with --hil to enable"))
+            continue
+        if run.skip_reason:
+            item.add_marker(pytest.mark.skip(reason=run.skip_reason))
             continue
         pinned = _pinned_target(item)
         if pinned and pinned not in (run.description.name, run.description.backend):

@@ -22,6 +22,17 @@ def addoption(parser: pytest.Parser) -> None:
     group.addoption("--hil-target", metavar="NAME", default=None,
                     help="target from the inventory to run on (default: the inventory's default_target, "
                     "else its first target, else the built-in qemu-mps2-an385) (ini: hil_target)")
+    group.addoption("--hil-board", metavar="NAME|TAG=VALUE", action="append", default=None,
+                    help="lease a board of the inventory: by name, or by tag (several: all must match); each "
+                    "xdist worker leases a different one (ini: hil_board)")
+    group.addoption("--hil-lease-timeout", metavar="SECONDS", type=float, default=None,
+                    help="how long to wait for a matching board to become free before skipping (default 60) "
+                    "(ini: hil_lease_timeout)")
+    group.addoption("--hil-lease-dir", metavar="DIR", default=None,
+                    help="where board leases are held (default: <temp>/pytest-iot-hil-leases, shared by the "
+                    "host's users) (ini: hil_lease_dir)")
+    group.addoption("--hil-leases", action="store_true", default=False,
+                    help="show who holds which board of the inventory, and exit")
     group.addoption("--hil-config", metavar="PATH", default=None,
                     help="TOML inventory of targets (default: hil.toml in the rootdir when present) (ini: hil_config)")
     group.addoption("--hil-firmware", metavar="PATH", default=None,
@@ -42,6 +53,9 @@ def addoption(parser: pytest.Parser) -> None:
     parser.addini("hil_target", "target name (same as --hil-target)", default="")
     parser.addini("hil_config", "inventory file, relative to the rootdir (same as --hil-config)", default="")
     parser.addini("hil_firmware", "firmware override (same as --hil-firmware)", default="")
+    parser.addini("hil_board", "boards to lease (same as --hil-board), one per line", type="linelist", default=[])
+    parser.addini("hil_lease_timeout", "seconds to wait for a free board (same as --hil-lease-timeout)", default="60")
+    parser.addini("hil_lease_dir", "lease directory (same as --hil-lease-dir)", default="")
     parser.addini("hil_log_dir", "transcript directory (same as --hil-log-dir)", default="")
     parser.addini("hil_scope", "function, module or session (same as --hil-scope)", default="function")
     parser.addini("hil_timeout", "default console timeout in seconds (same as --hil-timeout)", default="10")
@@ -60,6 +74,10 @@ class HilOptions:
     timeout: float
     #: Bytes of transcript a console keeps for the report (``None``: everything).
     transcript_limit: int | None = 1 << 20
+    #: ``--hil-board`` values (names and tag=value filters), the lease wait and directory.
+    boards: tuple[str, ...] = ()
+    lease_timeout: float = 60.0
+    lease_dir: Path | None = None
 
 
 def _truthy(value: str) -> bool:
@@ -113,6 +131,17 @@ def read(config: pytest.Config) -> HilOptions:
     limit_text = opt.hil_transcript_limit if opt.hil_transcript_limit is not None else config.getini("hil_transcript_limit")
     transcript_limit = parse_size(limit_text, "--hil-transcript-limit / hil_transcript_limit")
 
+    boards = tuple(opt.hil_board or config.getini("hil_board") or ())
+    lease_text = opt.hil_lease_timeout if opt.hil_lease_timeout is not None else config.getini("hil_lease_timeout")
+    try:
+        lease_timeout = float(lease_text)
+        if not (math.isfinite(lease_timeout) and 0 <= lease_timeout <= 24 * 3600):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise HilConfigError(f"hil_lease_timeout = {lease_text!r} must be a number of seconds (0 to 86400)") from None
+    if boards and opt.hil_target:
+        raise HilConfigError("--hil-board and --hil-target both choose the target: give one of them")
+
     return HilOptions(
         enabled=bool(enabled),
         target=opt.hil_target or config.getini("hil_target") or None,
@@ -122,6 +151,9 @@ def read(config: pytest.Config) -> HilOptions:
         scope=scope,
         timeout=timeout,
         transcript_limit=transcript_limit,
+        boards=boards,
+        lease_timeout=lease_timeout,
+        lease_dir=path_of(opt.hil_lease_dir, "hil_lease_dir"),
     )
 
 

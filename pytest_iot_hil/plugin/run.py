@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 from ..errors import HilConfigError
 from ..firmware import FirmwareImage
 from ..inventory import Inventory
+from ..leases import Lease, LeaseDir, parse_board_specs
 from ..power.plugin import check_power_table
 from ..protocols.target import Target, TargetDescription
 from .options import HilOptions
@@ -32,21 +34,42 @@ class HilRun:
     inventory: Inventory
     description: TargetDescription
     firmware: FirmwareImage | None
+    #: The board this process holds (``--hil-board``), and why hil tests skip when none was free.
+    lease: Lease | None = None
+    skip_reason: str | None = None
 
     @classmethod
     def from_config(cls, config: pytest.Config, options: HilOptions) -> "HilRun":
         builtin = [d for ds in config.hook.pytest_hil_builtin_targets(config=config) for d in ds]
         inventory = Inventory.load(options.config_path, builtin)
-        description = inventory.get(options.target)
-        handled = config.hook.pytest_hil_validate_target(config=config, description=description)
-        if not handled:
-            known = sorted({n for names in config.hook.pytest_hil_backend_names(config=config) for n in names})
-            raise HilConfigError(
-                f"{description.source}: target {description.name!r} uses backend {description.backend!r}, "
-                f"which no installed plugin provides (available: {', '.join(known) or 'none'})"
-            )
-        _check_device(config, description)
-        check_power_table(description)
+        if not options.boards:
+            description = inventory.get(options.target)
+            _check_target(config, description)
+            return cls._with_firmware(config, options, inventory, description)
+        candidates = inventory.matching(*parse_board_specs(options.boards))
+        for board in candidates:
+            _check_target(config, board)
+        if _xdist_controller(config):
+            # The controller runs no test: the workers lease, one board each.
+            return cls._with_firmware(config, options, inventory, candidates[0])
+        leases = LeaseDir(options.lease_dir)
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+        start = int(worker[2:]) if worker[2:].isdigit() else 0
+        lease = leases.lease_one([b.name for b in candidates], timeout=options.lease_timeout, start=start)
+        if lease is None:
+            busy = "; ".join(f"{b.name} held by {h.describe()}" if (h := leases.holder(b.name)) else f"{b.name} free"
+                             for b in candidates)
+            run = cls._with_firmware(config, options, inventory, candidates[0])
+            run.skip_reason = (f"no matching board was free within {options.lease_timeout:g} s ({busy}); "
+                               f"see `pytest --hil-leases`")
+            return run
+        description = next(b for b in candidates if b.name == lease.board)
+        run = cls._with_firmware(config, options, inventory, description)
+        run.lease = lease
+        return run
+
+    @classmethod
+    def _with_firmware(cls, config, options, inventory, description) -> "HilRun":
         firmware_path = options.firmware or description.firmware
         firmware = None
         if firmware_path is not None:
@@ -54,6 +77,10 @@ class HilRun:
             firmware.check_fits(description.flash, [r for r in description.regions if not r.nonvolatile],
                                 f"target {description.name!r} ({description.source})")
         return cls(config, options, inventory, description, firmware)
+
+    def release(self) -> None:
+        if self.lease is not None:
+            self.lease.release()
 
     @property
     def parts(self) -> PartsMaker:
@@ -78,6 +105,25 @@ class HilRun:
                 ("hil_firmware_sha256", self.firmware.sha256),
             ]
         return props
+
+
+def _xdist_controller(config: pytest.Config) -> bool:
+    """True in pytest-xdist's controlling process (``-n N``), which hands tests to workers."""
+    if hasattr(config, "workerinput"):
+        return False
+    return bool(getattr(config.option, "numprocesses", None)) and getattr(config.option, "dist", "no") != "no"
+
+
+def _check_target(config: pytest.Config, description: TargetDescription) -> None:
+    handled = config.hook.pytest_hil_validate_target(config=config, description=description)
+    if not handled:
+        known = sorted({n for names in config.hook.pytest_hil_backend_names(config=config) for n in names})
+        raise HilConfigError(
+            f"{description.source}: target {description.name!r} uses backend {description.backend!r}, "
+            f"which no installed plugin provides (available: {', '.join(known) or 'none'})"
+        )
+    _check_device(config, description)
+    check_power_table(description)
 
 
 def _check_device(config: pytest.Config, description: TargetDescription) -> None:

@@ -74,6 +74,8 @@ class TargetDescription:
     #: The ``[targets.NAME.power]`` table: which power switch drives the target
     #: (``driver = "command"``, ...); ``None``: the target's own, if it has one.
     power: dict[str, Any] | None = None
+    #: Free-form facts for choosing boards (``--hil-board family=nucleo``): ``tags = { family = "nucleo" }``.
+    tags: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def region(self, name: str) -> MemoryRegion:
         for region in self.regions:
