@@ -6,6 +6,8 @@ skips tests marked ``hil``; nothing else about a pytest run changes.
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from ..errors import HilConfigError
@@ -63,7 +65,6 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     from ..inventory import Inventory
     from ..leases import LeaseDir
 
-    config._do_configure()
     try:
         opts = options.read(config) if config.option.hil else None
         path = (opts.config_path if opts else None) or (config.rootpath / "hil.toml")
@@ -71,18 +72,16 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
             config.option.hil_lease_dir or config.getini("hil_lease_dir") or None))
         inventory = Inventory.load(path if path.is_file() else None,
                                    [d for ds in config.hook.pytest_hil_builtin_targets(config=config) for d in ds])
-        tw = config.get_terminal_writer()
-        tw.line(f"board leases in {lease_dir.path}:")
+        lines = [f"board leases in {lease_dir.path}:"]
         for name, d in inventory.targets.items():
             holder = lease_dir.holder(name)
             tags = ", ".join(f"{k}={v}" for k, v in d.tags.items())
             state = f"held by {holder.describe()}" if holder else "free"
-            tw.line(f"  {name:<24} {state}" + (f"  [{tags}]" if tags else ""))
+            lines.append(f"  {name:<24} {state}" + (f"  [{tags}]" if tags else ""))
     except HilConfigError as exc:
-        config.get_terminal_writer().line(f"ERROR: {exc}", red=True)
+        print(f"ERROR: {exc}", file=sys.stderr)
         return pytest.ExitCode.USAGE_ERROR
-    finally:
-        config._ensure_unconfigure()
+    print("\n".join(lines))
     return pytest.ExitCode.OK
 
 

@@ -153,3 +153,11 @@ def test_board_and_target_together_is_a_usage_error(pytester):
     result = pytester.runpytest("--hil", "--hil-board", "bench-1", "--hil-target", "bench-1")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "--hil-board and --hil-target both choose the target" in result.stderr.str()
+
+
+def test_leases_of_a_broken_inventory_is_one_line(pytester, tmp_path):
+    pytester.makefile(".toml", hil="garbage = [")
+    result = pytester.runpytest_subprocess("--hil-leases", f"--hil-lease-dir={tmp_path}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert result.stderr.str().strip().splitlines() == [
+        f"ERROR: inventory file {pytester.path / 'hil.toml'} is not valid TOML: Invalid value (at end of document)"]
