@@ -26,6 +26,7 @@ with 0xFF): ``ImageInfo.data`` holds the image alone.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import struct
 import tempfile
@@ -305,6 +306,14 @@ def peek_image(slot: bytes) -> ImagePeek:
     return ImagePeek(f"{major}.{minor}.{rev}", extent, sec)
 
 
+@functools.lru_cache(maxsize=8)
+def _imgtool_key(path: str):
+    """imgtool's key object for a PEM file, read once per process."""
+    from imgtool import keys as imgtool_keys
+
+    return imgtool_keys.load(path)
+
+
 def verify_with_imgtool(image: bytes | str | Path, key: str | Path | None = None) -> str:
     """imgtool's own verdict on an image (``imgtool verify``, with ``-k key`` when given).
 
@@ -328,11 +337,7 @@ def verify_with_imgtool(image: bytes | str | Path, key: str | Path | None = None
     path = Path(image)
     if not path.is_file():
         raise ImageFormatError(f"image file {path} does not exist")
-    loaded = None
-    if key is not None:
-        from imgtool import keys as imgtool_keys
-
-        loaded = imgtool_keys.load(str(key))
+    loaded = _imgtool_key(str(key)) if key is not None else None
     try:
         result = Image.verify(str(path), loaded)[0]
     except (struct.error, IndexError, ValueError):

@@ -15,7 +15,7 @@ from . import hookspecs, options
 from .fixtures import boot, console, hil_booted_target, hil_run, hil_target, ota, power  # noqa: F401  (fixtures)
 from .outputs import check_output_dir
 from .reporting import enable_junit_system_out, transcript_sections
-from .run import RUN_KEY, HilRun, get_run
+from .run import RUN_KEY, HilRun, builtin_targets, get_run
 
 _MARKERS = (
     "hil: hardware-in-the-loop test; runs only with --hil. "
@@ -70,8 +70,7 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
         path = (opts.config_path if opts else None) or (config.rootpath / "hil.toml")
         lease_dir = LeaseDir(opts.lease_dir if opts and opts.lease_dir else (
             config.option.hil_lease_dir or config.getini("hil_lease_dir") or None))
-        inventory = Inventory.load(path if path.is_file() else None,
-                                   [d for ds in config.hook.pytest_hil_builtin_targets(config=config) for d in ds])
+        inventory = Inventory.load(path if path.is_file() else None, builtin_targets(config))
         lines = [f"board leases in {lease_dir.path}:"]
         for name, d in inventory.targets.items():
             holder = lease_dir.holder(name)

@@ -40,8 +40,7 @@ class HilRun:
 
     @classmethod
     def from_config(cls, config: pytest.Config, options: HilOptions) -> "HilRun":
-        builtin = [d for ds in config.hook.pytest_hil_builtin_targets(config=config) for d in ds]
-        inventory = Inventory.load(options.config_path, builtin)
+        inventory = Inventory.load(options.config_path, builtin_targets(config))
         if not options.boards:
             description = inventory.get(options.target)
             _check_target(config, description)
@@ -105,6 +104,11 @@ class HilRun:
                 ("hil_firmware_sha256", self.firmware.sha256),
             ]
         return props
+
+
+def builtin_targets(config: pytest.Config) -> list[TargetDescription]:
+    """The targets the installed device profiles bring (``pytest_hil_builtin_targets``)."""
+    return [d for ds in config.hook.pytest_hil_builtin_targets(config=config) for d in ds]
 
 
 def _xdist_controller(config: pytest.Config) -> bool:

@@ -7,21 +7,11 @@ import stat
 
 import pytest
 
-from pytest_iot_hil.devices.demo.layout import firmware_dir as demo_firmware_dir
-
-FACTORY = demo_firmware_dir() / "factory-v1.bin"
+from powerbench import write_bench_inventory
 
 
 def _inventory(pytester, power: str) -> None:
-    pytester.makefile(".toml", hil=f'''
-[targets.bench]
-backend = "qemu"
-machine = "mps2-an385"
-flash = {{ start = 0x0, size = 0x100000 }}
-firmware = "{FACTORY}"
-[targets.bench.power]
-{power}
-''')
+    write_bench_inventory(pytester, power)
     pytester.makepyfile('''
 import pytest
 @pytest.mark.hil

@@ -25,11 +25,10 @@ from pytest_iot_hil.power.plugin import DRIVERS, driver_class
 from pytest_iot_hil.power.scpi import ScpiPower
 from pytest_iot_hil.power.serial_relay import SerialRelayPower
 from pytest_iot_hil.power.uhubctl import UhubctlPower
-from pytest_iot_hil.devices.demo.layout import firmware_dir as demo_firmware_dir
+from powerbench import write_bench_inventory
 
 SIM = Path(__file__).parent / "sim" / "supply.yaml"
 SUPPLY = "TCPIP0::10.0.0.5::5025::SOCKET"
-FACTORY = demo_firmware_dir() / "factory-v1.bin"
 
 
 # -- SCPI ---------------------------------------------------------------------------------------
@@ -241,16 +240,7 @@ def test_manual_refuses_to_run_on_ci(monkeypatch):
 
 # -- every driver through the inventory ---------------------------------------------------------
 
-def _inventory(pytester, power: str) -> None:
-    pytester.makefile(".toml", hil=f'''
-[targets.bench]
-backend = "qemu"
-machine = "mps2-an385"
-flash = {{ start = 0x0, size = 0x100000 }}
-firmware = "{FACTORY}"
-[targets.bench.power]
-{power}
-''')
+_inventory = write_bench_inventory
 
 
 @pytest.mark.parametrize("power, needle", [

@@ -17,6 +17,7 @@ bootloader at boot, which marks the slot BAD and runs the old image).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import struct
 from pathlib import Path
 
@@ -73,10 +74,16 @@ def attack_matrix(slot: str = "B", *, key: str | Path | None = None,
     """Every attack image for ``slot``, built from the demo's v2 (and v5, downgrade) images.
 
     ``key`` is the key the device trusts (the demo's test key by default),
-    ``other_key`` one it does not (the demo's attacker test key).
+    ``other_key`` one it does not (the demo's attacker test key). Built once
+    per process and arguments (re-signing runs imgtool).
     """
     key = Path(key) if key is not None else signing_key()
     other_key = Path(other_key) if other_key is not None else attacker_key()
+    return list(_matrix(slot, key, other_key))
+
+
+@functools.lru_cache(maxsize=8)
+def _matrix(slot: str, key: Path, other_key: Path) -> tuple[Attack, ...]:
     good = demo_image("v2", slot=slot).read_bytes()
     donor = demo_image("v5-noconfirm", slot=slot).read_bytes()     # validly signed, another digest
     downgrade = demo_image("downgrade", slot=slot).read_bytes()    # validly signed, SEC_CNT 0
@@ -117,7 +124,7 @@ def attack_matrix(slot: str = "B", *, key: str | Path | None = None,
     for field, (offset, mask) in _HEADER_FIELDS.items():
         attacks.append(Attack(f"header-{field}", f"one bit of {field} flipped",
                               tamper.flip_byte(good, "header", offset, mask), _HEADER_REASONS[field]))
-    return attacks
+    return tuple(attacks)
 
 
 def write_into_slot(target, image: bytes, slot: str = "B") -> None:

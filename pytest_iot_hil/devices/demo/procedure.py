@@ -21,20 +21,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from ...campaign.trace import Device
 
 
-class DemoUpdate:
-    """The demo update as a campaign procedure: ``DemoUpdate(image)(device)``.
+class _SlotImage:
+    """What both procedures hold: the image for ``slot``, read on first use."""
 
-    With ``next_begin=True`` the procedure goes on after the confirm with the
-    first step of the *next* update (its BEGIN: a journal write that
-    invalidates the now-inactive slot), so that cuts also hit a journal write
-    made after the floor was raised (mark ``next_begin``).
-    """
-
-    def __init__(self, image: bytes | str | Path | None = None, *, slot: str = "B", next_begin: bool = False) -> None:
+    def __init__(self, image: bytes | str | Path | None, slot: str) -> None:
         self._image = LazyImage(image, slot)
         self.slot = slot
-        self.next_begin = next_begin
-        self.__name__ = "demo_update_then_begin" if next_begin else "demo_update"
 
     @property
     def image(self) -> bytes:
@@ -44,6 +36,21 @@ class DemoUpdate:
     @property
     def version(self) -> str | None:
         return self._image.version
+
+
+class DemoUpdate(_SlotImage):
+    """The demo update as a campaign procedure: ``DemoUpdate(image)(device)``.
+
+    With ``next_begin=True`` the procedure goes on after the confirm with the
+    first step of the *next* update (its BEGIN: a journal write that
+    invalidates the now-inactive slot), so that cuts also hit a journal write
+    made after the floor was raised (mark ``next_begin``).
+    """
+
+    def __init__(self, image: bytes | str | Path | None = None, *, slot: str = "B", next_begin: bool = False) -> None:
+        super().__init__(image, slot)
+        self.next_begin = next_begin
+        self.__name__ = "demo_update_then_begin" if next_begin else "demo_update"
 
     @property
     def campaign_key(self) -> str:
@@ -76,7 +83,7 @@ class DemoUpdate:
         ota.confirm()
 
 
-class DemoAttack:
+class DemoAttack(_SlotImage):
     """An attack as a campaign procedure: ``DemoAttack(image)(device)`` tries to install an image the device must refuse.
 
     On a correct device the install is refused at the end of the upload
@@ -88,17 +95,8 @@ class DemoAttack:
     """
 
     def __init__(self, image: bytes | str | Path, *, slot: str = "B") -> None:
-        self._image = LazyImage(image, slot)
-        self.slot = slot
+        super().__init__(image, slot)
         self.__name__ = "demo_attack"
-
-    @property
-    def image(self) -> bytes:
-        return self._image.data
-
-    @property
-    def version(self) -> str | None:
-        return self._image.version
 
     @property
     def campaign_key(self) -> str:
