@@ -1,7 +1,8 @@
 """Firmware files: what gets loaded where, and how to name it in a report.
 
-Supports ELF (PT_LOAD segments at their physical address) and raw ``.bin``
-files (loaded at the target's ``load_address``).
+Supports ELF (PT_LOAD segments at their physical address), Intel HEX (its
+records' addresses, read with the ``intelhex`` package that pyOCD brings) and
+raw ``.bin`` files (loaded at the target's ``load_address``).
 """
 
 from __future__ import annotations
@@ -54,9 +55,11 @@ class FirmwareImage:
             segments = _elf_segments(path, raw)
         elif path.suffix.lower() in (".bin", ".img"):
             segments = (Segment(load_address, raw),)
+        elif path.suffix.lower() in (".hex", ".ihex"):
+            segments = _hex_segments(path)
         else:
             raise FirmwareError(
-                f"firmware file {path} is neither an ELF file nor a raw .bin image: "
+                f"firmware file {path} is neither an ELF file, an Intel HEX file nor a raw .bin image: "
                 "convert it with arm-none-eabi-objcopy -O binary"
             )
         return cls(path=path, segments=segments, sha256=digest)
@@ -94,6 +97,22 @@ class FirmwareImage:
                 f"bytes) lies outside the target's memory ({known}) of {where}: link the firmware for this "
                 "target, or fix its flash / regions"
             )
+
+
+def _hex_segments(path: Path) -> tuple[Segment, ...]:
+    try:
+        from intelhex import HexRecordError, IntelHex
+    except ImportError:
+        raise FirmwareError(f"firmware file {path} is Intel HEX: pip install intelhex (pyOCD brings it) "
+                            "to read it, or give the .elf or .bin") from None
+    try:
+        ihex = IntelHex(str(path))
+    except (HexRecordError, ValueError) as exc:
+        raise FirmwareError(f"firmware file {path} is not valid Intel HEX: {exc}") from None
+    segments = tuple(Segment(start, ihex.tobinstr(start=start, end=end - 1)) for start, end in ihex.segments())
+    if not segments:
+        raise FirmwareError(f"firmware file {path} holds no data records")
+    return segments
 
 
 def _elf_segments(path: Path, raw: bytes) -> tuple[Segment, ...]:

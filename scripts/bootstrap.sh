@@ -44,6 +44,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e ".[test]"
+if [ "$job" = tests ]; then
+  # The simulated debug probe the pyOCD backend is tested through (a pyOCD probe plugin).
+  .venv/bin/python -m pip install -q -e tests/backends/pyocd/simprobe
+fi
 
 case "$job" in
   examples)

@@ -349,6 +349,9 @@ def console_for(target: Any, **kwargs: Any) -> Console:
     con = Console(target.console_port(), **kwargs)
     con.after_send = target.after_console_send
     con.diagnose = target.diagnose
+    if target.console_reopen_s > 0:
+        # A board's USB serial port that goes with its power comes back as a new port.
+        con.reopen, con.reopen_s = target.reopen_console, target.console_reopen_s
 
     def reattach() -> None:
         con.reattach(target.console_port() if target.powered else None)

@@ -159,6 +159,14 @@ class Target(ABC):
     def after_console_send(self) -> None:
         """Called after the console sent data; a backend may need to nudge delivery."""
 
+    #: Seconds a console port that vanished (a USB serial port across a power cycle) is
+    #: waited for and reopened with :meth:`reopen_console`; 0: a vanished port ends the console.
+    console_reopen_s: float = 0.0
+
+    def reopen_console(self) -> Any:
+        """Open the console port again and return it (targets with ``console_reopen_s`` > 0)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot reopen its console")
+
     def on_console_reconnect(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` whenever the console port must be re-opened.
 
