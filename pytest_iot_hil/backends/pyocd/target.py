@@ -200,6 +200,8 @@ class PyocdTarget(Target):
         self._probe_id: str | None = None
         self._probe_description = ""
         self._port: Any = None
+        #: Between start() and close(): a session lost with the board's power is opened again.
+        self._started = False
         self.resets = 0
 
     # -- session -----------------------------------------------------------------------
@@ -263,6 +265,8 @@ class PyocdTarget(Target):
         """Run ``call(target)``; after a lost connection (the board was power-cycled) re-attach once."""
         from pyocd.core import exceptions
 
+        if self._session is None and self._started:
+            self._open_session(connect_mode="attach")  # lost on an earlier call: the board is back?
         try:
             return call(self.session.target)
         except exceptions.TransferFaultError as exc:
@@ -281,6 +285,7 @@ class PyocdTarget(Target):
     # -- Target ------------------------------------------------------------------------
     def start(self, firmware: FirmwareImage | None) -> None:
         self._open_session()
+        self._started = True
         self._open_console()
         if firmware is not None:
             self.program(firmware)
@@ -288,6 +293,7 @@ class PyocdTarget(Target):
             self.reset()
 
     def close(self) -> None:
+        self._started = False
         _open_targets.discard(self)
         if self._port is not None:
             try:

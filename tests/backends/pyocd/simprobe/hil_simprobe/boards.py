@@ -25,7 +25,7 @@ from pytest_iot_hil.backends.qemu.target import _listening_socket, _machine_argv
 from pytest_iot_hil.processes import ManagedProcess, make_scratch_dir, remove_scratch_dir
 from pytest_iot_hil.protocols.target import TargetDescription
 
-from .debug import Board, MemoryFault
+from .debug import Board, MemoryFault, NoResponse
 
 
 class MemoryBoard(Board):
@@ -267,7 +267,7 @@ class QemuBoard(Board):
     def _paused(self) -> tuple[GdbRemote, bool]:
         gdb = self._gdb
         if gdb is None:
-            raise MemoryFault(0)  # powered off: the debug port does not answer
+            raise NoResponse("the board has no power")
         was_running = gdb.running
         gdb.halt()
         return gdb, was_running
@@ -328,7 +328,7 @@ class QemuBoard(Board):
 
     def reset(self, *, halt: bool) -> None:
         if self._gdb is None or self._qmp is None:
-            raise MemoryFault(0)
+            raise NoResponse("the board has no power")
         self._gdb.halt()
         with self._qmp_lock:
             self._qmp.execute("system_reset")

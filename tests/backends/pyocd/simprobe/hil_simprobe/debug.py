@@ -49,12 +49,21 @@ class MemoryFault(Exception):
         self.address = address
 
 
+class NoResponse(Exception):
+    """The target does not answer on the wire at all (it has no power)."""
+
+
 class Board(ABC):
     """The chip behind the simulated probe: memory, a core that halts and runs, a reset."""
 
     #: A board that models the System Control Space itself (a QEMU machine's NVIC)
     #: gets the SCS registers the debug logic does not own; otherwise they read as stored.
     models_scs = False
+
+    @property
+    def powered(self) -> bool:
+        """Whether the chip has power; without it the debug port does not answer."""
+        return True
 
     @abstractmethod
     def read(self, address: int, size: int) -> bytes: ...

@@ -21,7 +21,7 @@ from pyocd.core.memory_interface import MemoryInterface
 from pyocd.probe.debug_probe import DebugProbe
 
 from . import registry
-from .debug import DebugSystem, MemoryFault
+from .debug import DebugSystem, MemoryFault, NoResponse
 
 #: SW-DP of a Cortex-M3 (DPv1, designer ARM).
 DPIDR_VALUE = 0x2BA01477
@@ -37,6 +37,10 @@ def _fault(exc: MemoryFault) -> exceptions.TransferFaultError:
     return exceptions.TransferFaultError(f"memory transfer fault at 0x{exc.address:08x}", fault_address=exc.address)
 
 
+def _no_ack() -> exceptions.TransferError:
+    return exceptions.TransferError("no ACK from the target (is it powered?)")
+
+
 class SimMemoryInterface(MemoryInterface):
     """The AHB-AP's memory, without register-level round trips."""
 
@@ -48,12 +52,16 @@ class SimMemoryInterface(MemoryInterface):
             return self._debug.read(address & 0xFFFFFFFF, size)
         except MemoryFault as exc:
             raise _fault(exc) from None
+        except NoResponse:
+            raise _no_ack() from None
 
     def _write(self, address: int, data: bytes) -> None:
         try:
             self._debug.write(address & 0xFFFFFFFF, data)
         except MemoryFault as exc:
             raise _fault(exc) from None
+        except NoResponse:
+            raise _no_ack() from None
 
     def write_memory(self, addr: int, data: int, transfer_size: int = 32, **attrs: Any) -> None:
         self._write(addr, (data & ((1 << transfer_size) - 1)).to_bytes(transfer_size // 8, "little"))
@@ -171,6 +179,7 @@ class SimProbe(DebugProbe):
 
     # -- nRESET ------------------------------------------------------------------------
     def reset(self) -> None:
+        self._answering()
         self.debug.system_reset()
 
     def assert_reset(self, asserted: bool) -> None:
@@ -187,7 +196,12 @@ class SimProbe(DebugProbe):
         pass
 
     # -- DP ---------------------------------------------------------------------------
+    def _answering(self) -> None:
+        if not self.debug.board.powered:
+            raise _no_ack()
+
     def read_dp(self, addr: int, now: bool = True):
+        self._answering()
         reg = addr & 0xC
         if reg == DP_ABORT_OR_IDR:
             value = DPIDR_VALUE
@@ -199,6 +213,7 @@ class SimProbe(DebugProbe):
         return value if now else (lambda: value)
 
     def write_dp(self, addr: int, data: int) -> None:
+        self._answering()
         reg = addr & 0xC
         if reg == DP_CTRL_STAT:
             self._ctrl_stat = data & 0x5FFFFFFF
@@ -210,6 +225,7 @@ class SimProbe(DebugProbe):
         return {0: 1, 1: 2, 2: 4}.get(self._csw & CSW_SIZE_MASK, 4)
 
     def read_ap(self, addr: int, now: bool = True):
+        self._answering()
         value = self._read_ap(addr)
         return value if now else (lambda: value)
 
@@ -239,6 +255,8 @@ class SimProbe(DebugProbe):
                 return int.from_bytes(self.debug.read((self._tar & ~0xF) + (reg - AP_BD0), 4), "little")
         except MemoryFault as exc:
             raise _fault(exc) from None
+        except NoResponse:
+            raise _no_ack() from None
         return 0
 
     def _advance(self, size: int) -> None:
@@ -247,6 +265,7 @@ class SimProbe(DebugProbe):
             self._tar = (self._tar & ~0xFFF) | ((self._tar + size) & 0xFFF)
 
     def write_ap(self, addr: int, data: int) -> None:
+        self._answering()
         apsel, reg = (addr >> 24) & 0xFF, addr & 0xFC
         if apsel != 0:
             return
@@ -265,6 +284,8 @@ class SimProbe(DebugProbe):
                 self.debug.write((self._tar & ~0xF) + (reg - AP_BD0), struct.pack("<I", data))
         except MemoryFault as exc:
             raise _fault(exc) from None
+        except NoResponse:
+            raise _no_ack() from None
 
     def read_ap_multiple(self, addr: int, count: int = 1, now: bool = True):
         values = [self._read_ap(addr) for _ in range(count)]
