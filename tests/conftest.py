@@ -54,6 +54,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"needs_qemu: boots or validates a QEMU target; skipped when {QEMU_BINARY} is not installed"
     )
+    config.addinivalue_line(
+        "markers", "bench: needs a real board on a debug probe (tests/backends/pyocd/test_on_a_bench.py says how)"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -12,8 +12,9 @@ How a board is driven (pyOCD 0.46):
   ``.bin`` at ``load_address``); pyOCD no longer resets after programming,
   so the target resets explicitly, with the console already open.
 * Memory reads run while the core runs (the AHB-AP is non-intrusive);
-  writes into the flash region go through pyOCD's flash loader (sector erase
-  and program, the rest of each sector kept), others are plain stores.
+  writes into what pyOCD's memory map of the part calls flash go through its
+  flash loader (sector erase and program, the rest of each sector kept),
+  others are plain stores.
 * The session is closed by :meth:`close` on every path the pytest layer
   takes (a failed test, ``-x``, Ctrl-C), and at interpreter exit; a killed
   worker's USB handles are dropped by the kernel.
@@ -331,13 +332,17 @@ class PyocdTarget(Target):
                                       lambda t: t.read_memory_block8(address, size)))
 
     def write_memory(self, address: int, data: bytes) -> None:
-        flash = self.description.flash
-        if flash is not None and address < flash.end and flash.start < address + len(data):
+        if self._in_flash(address, len(data)):
             # Flash takes erase and program, through the part's flash algorithm.
             self._load([(address, bytes(data))], f"writing {len(data)} bytes of flash at 0x{address:08x}")
             return
         self._recovering(f"writing {len(data)} bytes at 0x{address:08x}",
                          lambda t: t.write_memory_block8(address, list(data)))
+
+    def _in_flash(self, address: int, size: int) -> bool:
+        """Whether pyOCD's memory map of the part has flash in ``address``..``address + size``."""
+        regions = self.session.target.memory_map.get_intersecting_regions(address, address + size - 1)
+        return any(region.is_flash for region in regions)
 
     def _load(self, segments: list[tuple[int, bytes]], what: str) -> None:
         from pyocd.flash.loader import MemoryLoader

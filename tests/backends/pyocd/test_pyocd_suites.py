@@ -182,3 +182,57 @@ def test_xdist_workers_each_lease_their_own_nucleo(pytester, bench, tmp_path, mo
     owners = [next(iter(p)) for p in by_worker.values()]
     assert len(owners) == len(set(owners)), by_worker  # and no board shared between workers
     assert "SIMD0001" not in owners
+
+
+def test_a_board_in_another_room_through_pyocds_probe_server(bench):
+    """`pyocd server` serves the probe; the target names it `remote:host:port`, nothing else changes."""
+    import re
+
+    from pytest_iot_hil.backends.pyocd.target import PyocdTarget
+    from pytest_iot_hil.devices.demo.layout import FLASH, firmware_dir
+    from pytest_iot_hil.protocols.target import TargetDescription
+
+    bench.plug("SIM0001")
+    server = subprocess.Popen([sys.executable, "-m", "pyocd", "server", "-v", "-p", "0", "-u", "SIM0001", "--local-only"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ.copy())
+    target = None
+    try:
+        port = None
+        deadline = time.monotonic() + 60
+        while port is None and time.monotonic() < deadline:
+            line = server.stdout.readline()
+            if not line:
+                break
+            found = re.search(r"Serving debug probe .*\(SIM0001\) on port (\d+)", line)
+            port = int(found.group(1)) if found else None
+        assert port, "pyocd server did not say which port it serves on"
+        target = PyocdTarget(TargetDescription(name="far-board", backend="pyocd", firmware=None, flash=FLASH,
+                                               options={"target_type": "cortex_m", "probe": f"remote:127.0.0.1:{port}"}))
+        image = firmware_dir() / "bootloader.bin"
+        # Not target.start(image): pyOCD 0.46's remote client cannot send the bytearray its RAM
+        # loader hands over (a TypeError in its JSON encoding), and this board's "flash" is RAM.
+        target.start(None)
+        target.write_memory(0, image.read_bytes())
+        target.reset("halt")
+        assert target.read_memory(0, 256) == image.read_bytes()[:256]
+        assert target.session.target.read_core_register("pc") == int.from_bytes(image.read_bytes()[4:8], "little") & ~1
+        assert target.properties()["hil_probe"].startswith("remote:")  # what the report names
+    finally:
+        if target is not None:
+            target.close()
+        server.kill()
+        server.wait()
+
+
+@pytest.mark.parametrize("entry, needles", [
+    ('probe = "NOPE"', ["no debug probe 'NOPE' is connected (connected: SIM0001 (pytest-iot-hil Simulated SWD probe",
+                        "plug the board in, check `pyocd list`, or fix `probe`"]),
+    ('probe = "SIM"\n', ["probe 'SIM' matches 2 connected probes", "give more of its unique id in `probe`"]),
+])
+def test_a_missing_or_ambiguous_probe_ends_the_run_with_one_line(pytester, bench, usage_error, entry, needles):
+    bench.plug("SIM0001")
+    bench.plug("SIM0002")
+    pytester.makefile(".toml", hil=f'[targets.board]\nbackend = "pyocd"\ntarget_type = "cortex_m"\n{entry}\n')
+    pytester.makepyfile("def test_x(hil_target): pass")
+    result = pytester.runpytest("--hil", "--hil-config", "hil.toml", "--hil-target", "board")
+    usage_error(result, *needles)
