@@ -86,7 +86,7 @@ def test_inventory_target_without_backend(pytester, hil_toml, usage_error):
 def test_inventory_unknown_backend_lists_the_available_ones(pytester, hil_toml, usage_error):
     path = hil_toml('[targets.board]\nbackend = "renode"\n')
     result = _run(pytester, "--hil")
-    usage_error(result, str(path), "'board'", "backend 'renode'", "available: qemu)")
+    usage_error(result, str(path), "'board'", "backend 'renode'", "available: pyocd, qemu)")
 
 
 def test_unknown_target_lists_the_known_ones(pytester, usage_error):
@@ -216,10 +216,18 @@ def test_firmware_missing_from_inventory(pytester, hil_toml, usage_error):
 
 
 @pytest.mark.needs_qemu
-def test_firmware_neither_elf_nor_bin(pytester, usage_error):
-    (pytester.path / "app.hex").write_text(":020000040000FA\n:00000001FF\n")
+def test_firmware_neither_elf_hex_nor_bin(pytester, usage_error):
+    (pytester.path / "app.srec").write_text("S00600004844521B\n")
+    result = _run(pytester, "--hil", "--hil-firmware", "app.srec")
+    usage_error(result, str(pytester.path / "app.srec"), "neither an ELF file, an Intel HEX file nor a raw .bin image")
+
+
+@pytest.mark.parametrize("text, why", [(":020000040000FA\n:00000001FF\n", "holds no data records"),
+                                       (":zz\n", "is not valid Intel HEX")])
+def test_firmware_hex_without_data_or_broken(pytester, usage_error, text, why):
+    (pytester.path / "app.hex").write_text(text)
     result = _run(pytester, "--hil", "--hil-firmware", "app.hex")
-    usage_error(result, str(pytester.path / "app.hex"), "neither an ELF file nor a raw .bin image")
+    usage_error(result, str(pytester.path / "app.hex"), why)
 
 
 @pytest.mark.needs_qemu

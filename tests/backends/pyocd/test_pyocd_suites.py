@@ -236,3 +236,37 @@ def test_a_missing_or_ambiguous_probe_ends_the_run_with_one_line(pytester, bench
     pytester.makepyfile("def test_x(hil_target): pass")
     result = pytester.runpytest("--hil", "--hil-config", "hil.toml", "--hil-target", "board")
     usage_error(result, *needles)
+
+
+REOPENED = '''
+import pytest
+
+@pytest.mark.hil
+def test_power_cycle(power, console):
+    console.expect("app v1")
+    power.cycle()
+    console.expect("app v1", timeout=10)
+    assert len(console.gaps) == 1
+'''
+
+
+@pytest.mark.needs_qemu
+@pytest.mark.parametrize("reopen_s", [10, 0])
+def test_a_usb_serial_port_that_goes_with_the_power_is_reopened(pytester, tmp_path, monkeypatch, reopen_s):
+    """The board's serial port vanishes while it is off; `console_reopen_s` brings the console back."""
+    monkeypatch.delenv(registry.ENV, raising=False)
+    link = tmp_path / "ttyACM-SIMQ0002"
+    with registry.attached("SIMQ0002", board="qemu", console=str(link), usb_serial=True):
+        pytester.makeconftest(SIMBOARD_POWER)
+        power = '[targets.sim-board.power]\ndriver = "simboard"\nprobe = "SIMQ0002"\n'
+        pytester.makefile(".toml", hil=pyocd_target_toml("sim-board", probe="SIMQ0002", console=link,
+                                                         extra=f"console_reopen_s = {reopen_s}\n" + power))
+        pytester.makepyfile(REOPENED)
+        result = pytester.runpytest("--hil", "--hil-config", "hil.toml", "--hil-target", "sim-board",
+                                    "-p", "no:cacheprovider")
+        if not reopen_s:
+            result.assert_outcomes(failed=1)  # without it, the console ends with the port
+            return
+        result.assert_outcomes(passed=1)
+        logs = list((pytester.path / "hil-logs").glob("*.log"))
+        assert any("the port was gone for" in p.read_text(errors="replace") for p in logs), logs

@@ -96,18 +96,35 @@ class _UartBridge:
         self._uart: socket.socket | None = None
         self._qmp: Qmp | None = None
         self._qmp_lock = threading.Lock()
+        self.link = link
+        self.master = self._slave = -1
+        self.device = ""
+        self._wake_r, self._wake_w = os.pipe()
+        self.plug()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name=f"uart-bridge {self.device}", daemon=True)
+        self._thread.start()
+
+    def plug(self) -> None:
+        """The serial device appears (a new pty: a board's USB port enumerating)."""
         self.master, self._slave = os.openpty()
         # Raw, no echo, before anyone opens it: the board's output must not come back as input.
         tty.setraw(self._slave)
         self.device = os.ttyname(self._slave)
-        self.link = link
-        if link is not None:
-            link.unlink(missing_ok=True)
-            link.symlink_to(self.device)
-        self._wake_r, self._wake_w = os.pipe()
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name=f"uart-bridge {self.device}", daemon=True)
-        self._thread.start()
+        if self.link is not None:
+            self.link.unlink(missing_ok=True)
+            self.link.symlink_to(self.device)
+        os.write(self._wake_w, b"p")
+
+    def unplug(self) -> None:
+        """The serial device goes away, with whoever has it open."""
+        master, slave, self.master, self._slave = self.master, self._slave, -1, -1
+        if self.link is not None:
+            self.link.unlink(missing_ok=True)
+        os.write(self._wake_w, b"u")
+        for fd in (master, slave):
+            if fd >= 0:
+                os.close(fd)
 
     def attach(self, uart: socket.socket | None, qmp: Qmp | None, qmp_lock: threading.Lock) -> None:
         self._uart, self._qmp, self._qmp_lock = uart, qmp, qmp_lock
@@ -115,8 +132,8 @@ class _UartBridge:
 
     def _run(self) -> None:
         while not self._stopping:
-            uart = self._uart
-            fds = [self.master, self._wake_r] + ([uart] if uart is not None else [])
+            uart, master = self._uart, self.master
+            fds = [self._wake_r] + ([master] if master >= 0 else []) + ([uart] if uart is not None else [])
             try:
                 ready, _, _ = select.select(fds, [], [])
             except (OSError, ValueError):
@@ -129,12 +146,12 @@ class _UartBridge:
             try:
                 if uart is not None and uart in ready:
                     data = uart.recv(4096)
-                    if data:
-                        os.write(self.master, data)
-                    elif self._uart is uart:
+                    if data and master >= 0:
+                        os.write(master, data)
+                    elif not data and self._uart is uart:
                         self._uart = None  # this QEMU is gone
-                if self.master in ready:
-                    data = os.read(self.master, 4096)
+                if master >= 0 and master in ready:
+                    data = os.read(master, 4096)
                     if data and self._uart is not None:
                         self._uart.sendall(data)
                         # QEMU's CMSDK UART polls its chardev again only when
@@ -150,13 +167,9 @@ class _UartBridge:
         self._stopping = True
         os.write(self._wake_w, b"x")
         self._thread.join(timeout=5)
-        for fd in (self.master, self._slave, self._wake_r, self._wake_w):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        if self.link is not None:
-            self.link.unlink(missing_ok=True)
+        self.unplug()
+        for fd in (self._wake_r, self._wake_w):
+            os.close(fd)
 
 
 class QemuBoard(Board):
@@ -167,6 +180,8 @@ class QemuBoard(Board):
     resets it to boot. ``console``: where the board's serial device node is
     linked (a stand-in for ``/dev/serial/by-id/...``). :meth:`power_off` and
     :meth:`power_on` are the board's supply: flash survives, nothing else.
+    With ``usb_serial=True`` the serial port goes and comes back with the
+    power, as a board powered from its USB port takes its serial port along.
     """
 
     # QEMU 7.2 exits when its gdbstub reads SCS registers an M3 lacks (pyOCD reads CLIDR at
@@ -175,7 +190,8 @@ class QemuBoard(Board):
 
     def __init__(self, *, machine: str = "mps2-an385", flash: tuple[int, int] = (0, 0x100000),
                  erased: int = 0xFF, console: str | None = None, qemu: str = "qemu-system-arm",
-                 timeout: float = 10.0) -> None:
+                 timeout: float = 10.0, usb_serial: bool = False) -> None:
+        self._usb_serial = usb_serial
         description = TargetDescription(name="simprobe-board", backend="qemu", firmware=None,
                                         options={"qemu": qemu})
         self._binary = find_qemu(description)
@@ -251,11 +267,15 @@ class QemuBoard(Board):
         self._gdb.halt()
         self._saved_flash = self._gdb.read_memory(*self._flash)
         self._power_down()
+        if self._usb_serial and self._bridge is not None:
+            self._bridge.unplug()
 
     def power_on(self) -> None:
         if self._gdb is not None:
             return
         self.power_cycles += 1
+        if self._usb_serial and self._bridge is not None:
+            self._bridge.plug()
         self._power_up(run=True)
 
     @property
@@ -355,5 +375,5 @@ def make_board(spec: dict[str, Any]) -> Board:
         flash = spec.get("flash", [0, 0x100000])
         return QemuBoard(machine=spec.get("machine", "mps2-an385"), flash=(flash[0], flash[1]),
                          erased=spec.get("erased", 0xFF), console=spec.get("console"),
-                         qemu=spec.get("qemu", "qemu-system-arm"))
+                         qemu=spec.get("qemu", "qemu-system-arm"), usb_serial=bool(spec.get("usb_serial")))
     raise ValueError(f"unknown simulated board kind {kind!r} (memory, qemu)")
