@@ -80,6 +80,35 @@ def test_the_examples_run_unchanged_on_a_board_through_pyocd(pytester, qemu_boar
     assert not registry.is_open(qemu_board.unique_id)
 
 
+JOURNAL_THROUGH_PYOCD = '''
+import pytest
+from pytest_iot_hil.assertions import assert_rolled_back
+from pytest_iot_hil.devices.demo import demo_image
+from pytest_iot_hil.devices.demo.assertions import assert_journal_matches
+from pytest_iot_hil.devices.demo.journal import read_journal
+
+@pytest.mark.hil
+def test_a_rollback_seen_in_the_journal_read_by_pyocd(ota, boot, console, hil_target):
+    boot.wait_for_boot()
+    ota.install(demo_image("v3-crash", slot="B"))
+    for _ in range(4):
+        boot.wait_for_boot(app=False)
+    assert_rolled_back(console, to="1.0.0", reason="TRIES_EXHAUSTED")
+    journal = read_journal(hil_target)      # pyOCD reads it from the running device
+    assert journal.latest.slots["B"].state == "BAD"
+    assert_journal_matches(boot.info(), journal)
+'''
+
+
+@pytest.mark.needs_qemu
+def test_the_journal_decoder_and_rollback_assertions_through_pyocd(pytester, qemu_board):
+    pytester.makepyfile(JOURNAL_THROUGH_PYOCD)
+    inventory = _board_inventory(pytester, qemu_board)
+    result = pytester.runpytest("--hil", "--hil-config", str(inventory), "--hil-target", "sim-board",
+                                "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
 INNER_FAILING = '''
 import pytest
 
