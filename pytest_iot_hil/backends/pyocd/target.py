@@ -218,6 +218,8 @@ class PyocdTarget(Target):
             options["pack"] = [str(_pack_path(self.description, p)) for p in packs]
         # pyOCD unlocks a read-protected part by mass-erasing it unless told not to: a test must not do that.
         options.setdefault("auto_unlock", False)
+        # Its progress bars go to stdout, into the middle of pytest's own output.
+        options.setdefault("hide_programming_progress", True)
         return options
 
     def _open_session(self, connect_mode: str | None = None) -> None:
