@@ -337,16 +337,18 @@ def open_console(url: str, *, baudrate: int = 115200, reopen_s: float = 0.0, **k
     return con
 
 
-def console_for(target: Any, **kwargs: Any) -> Console:
+def console_for(target: Any, *, wrap: Callable[[Any], Any] | None = None, **kwargs: Any) -> Console:
     """A console on ``target``'s UART that follows it across power cycles.
 
     The target owns the port; the console re-attaches whenever the target
     re-makes the link, and nudges the backend after each send (see
     ``Target.after_console_send``). Call :meth:`Console.close` when done: it
-    also stops following the target.
+    also stops following the target. ``wrap(port)`` may put something between
+    the console and every port it gets (a fleet's lossy link).
     """
     kwargs.setdefault("name", f"{target.name} console")
-    con = Console(target.console_port(), **kwargs)
+    wrap = wrap or (lambda port: port)
+    con = Console(wrap(target.console_port()), **kwargs)
     con.after_send = target.after_console_send
     con.diagnose = target.diagnose
     if target.console_reopen_s > 0:
@@ -354,7 +356,7 @@ def console_for(target: Any, **kwargs: Any) -> Console:
         con.reopen, con.reopen_s = target.reopen_console, target.console_reopen_s
 
     def reattach() -> None:
-        con.reattach(target.console_port() if target.powered else None)
+        con.reattach(wrap(target.console_port()) if target.powered else None)
 
     target.on_console_reconnect(reattach)
     con._on_close = lambda: target.remove_console_listener(reattach)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from ..console import Console
     from ..protocols.boot import BootObserver
+    from ..protocols.health import DeviceAgent
     from ..protocols.power import PowerSwitch
     from ..protocols.target import Target, TargetDescription
     from ..protocols.update import UpdateClient
@@ -117,6 +118,18 @@ def pytest_hil_make_boot_observer(config: pytest.Config, target: "Target", conso
     that reads its firmware's boot reports from ``console`` when
     ``target.description.device`` names it, ``None`` otherwise. Stops at the
     first non-``None`` result.
+    """
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_hil_make_device_agent(config: pytest.Config, target: "Target", console: "Console") -> "DeviceAgent | None":
+    """Create the health agent a fleet rehearsal uses for one device.
+
+    Called once per fleet device. A device profile returns a
+    :class:`~pytest_iot_hil.protocols.health.DeviceAgent` (metrics, fault
+    reports, board identity) for targets whose ``device`` names it, ``None``
+    otherwise. Stops at the first non-``None`` result; with none, the fleet
+    stops naming the ``device`` key.
     """
 
 

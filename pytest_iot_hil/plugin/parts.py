@@ -15,6 +15,7 @@ from ..errors import HilConfigError
 if TYPE_CHECKING:  # pragma: no cover
     from ..console import Console
     from ..protocols.boot import BootObserver
+    from ..protocols.health import DeviceAgent
     from ..protocols.power import PowerSwitch
     from ..protocols.target import Target, TargetDescription
     from ..protocols.update import UpdateClient
@@ -61,6 +62,14 @@ class PartsMaker:
             raise HilConfigError(f"no boot observer: {_profile_hint(self.hook, self.config, target.description)}, "
                                  "or implement the pytest_hil_make_boot_observer hook")
         return observer
+
+    def device_agent(self, target: "Target", console: "Console") -> "DeviceAgent":
+        agent = self.hook.pytest_hil_make_device_agent(config=self.config, target=target, console=console)
+        if agent is None:
+            raise HilConfigError(f"no device agent (health telemetry) for a fleet: "
+                                 f"{_profile_hint(self.hook, self.config, target.description)}, "
+                                 "or implement the pytest_hil_make_device_agent hook")
+        return agent
 
     def power(self, target: "Target") -> "PowerSwitch":
         switch = self.hook.pytest_hil_make_power(config=self.config, target=target)

@@ -15,6 +15,12 @@
 #define JOURNAL1_BASE       0x0000D000u
 #define RESERVED_BASE       0x0000E000u
 #define RESERVED_SIZE       0x00002000u
+
+/* The board identity record, written once at manufacture at the start of the
+ * reserved area (the bootloader never touches it): "HWID", then the hardware
+ * revision letter. A blank area means revision '?'. */
+#define HWID_BASE           RESERVED_BASE
+#define HWID_MAGIC          0x44495748u   /* "HWID" read as a little-endian word */
 #define SLOT_A_BASE         0x00010000u
 #define SLOT_B_BASE         0x00088000u
 #define SLOT_SIZE           0x00078000u

@@ -63,6 +63,32 @@ void board_ticks_init(void)
     tick_frac = 0;
 }
 
+#define IDLE_WAKE_MS 50u
+#define IDLE_IRQS ((1u << UART0_RX_IRQ) | (1u << TIMER0_IRQ))
+
+void board_idle_init(void)
+{
+    board_ticks_init();
+    __asm volatile("cpsid i");
+    /* Timer 0 wakes the core every 50 ms: the watchdog is fed and SysTick
+     * (the clock) is read many times per wrap. */
+    TIMER0_RELOAD = CPU_HZ / 1000u * IDLE_WAKE_MS;
+    TIMER0_CTRL = TIMER_CTRL_EN | TIMER_CTRL_IRQEN;
+    UART_CTRL |= UART_CTRL_RX_INTEN;
+    NVIC_ISER0 = IDLE_IRQS;
+}
+
+void board_idle(void)
+{
+    UART_INTSTATUS = UART_INT_RX;
+    TIMER0_INTCLEAR = 1u;
+    NVIC_ICPR0 = IDLE_IRQS;
+    /* A byte that came in after the caller looked: do not sleep on it. */
+    if (!(UART_STATE & UART_STATE_RXFULL)) {
+        __asm volatile("wfi");
+    }
+}
+
 uint32_t board_ticks_elapsed_ms(void)
 {
     /* SysTick counts down and wraps every 0.67 s at 25 MHz; callers poll

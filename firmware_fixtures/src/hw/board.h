@@ -16,7 +16,12 @@ struct noinit {
     uint32_t cause;         /* enum reset_cause, written by the app before a reset */
     uint32_t boot_magic;    /* BOOTINFO_MAGIC when the fields below are valid */
     uint32_t boot_cause;    /* reset cause the bootloader decoded at this boot */
+    uint32_t app_magic;     /* APPSTATE_MAGIC when the app's fields below are valid */
+    uint32_t crashes;       /* HardFaults since power-on (the app's metrics) */
+    uint32_t battery_uv;    /* the simulated battery, in microvolts */
 };
+
+#define APPSTATE_MAGIC  0x54415453u
 
 #define NOINIT ((volatile struct noinit *)NOINIT_ADDR)
 
@@ -31,5 +36,12 @@ void board_wdog_feed(void);
 
 void board_ticks_init(void);
 uint32_t board_ticks_elapsed_ms(void);  /* ms since the previous call */
+
+/* The app's idle: interrupts stay masked (PRIMASK); the UART's RX interrupt and a
+ * 50 ms timer are enabled only to end a WFI (a pending interrupt wakes the core
+ * even while masked), so an idle device sleeps instead of spinning. Starts the
+ * ticks too. */
+void board_idle_init(void);
+void board_idle(void);
 
 #endif

@@ -17,6 +17,22 @@
 #define UART_STATE_RXFULL 0x2u
 #define UART_CTRL_TX_EN   0x1u
 #define UART_CTRL_RX_EN   0x2u
+#define UART_INTSTATUS  REG32(UART0_BASE + 0x0C)
+#define UART_CTRL_RX_INTEN 0x8u
+#define UART_INT_RX       0x2u
+/* mps2-an385: UART0's RX interrupt is external interrupt 0. */
+#define UART0_RX_IRQ    0u
+/* CMSDK APB timer 0 (PCLK 25 MHz in QEMU); its interrupt is external interrupt 8. */
+#define TIMER0_BASE     0x40000000u
+#define TIMER0_CTRL     REG32(TIMER0_BASE + 0x00)
+#define TIMER0_RELOAD   REG32(TIMER0_BASE + 0x08)
+#define TIMER0_INTCLEAR REG32(TIMER0_BASE + 0x0C)
+#define TIMER_CTRL_EN   0x1u
+#define TIMER_CTRL_IRQEN 0x8u
+#define TIMER0_IRQ      8u
+#define NVIC_ISER0      REG32(0xE000E100u)
+#define NVIC_ICPR0      REG32(0xE000E280u)
+
 
 /* CMSDK APB watchdog: WDOGINT drives NMI, the second timeout resets. */
 #define WDOG_BASE       0x40008000u

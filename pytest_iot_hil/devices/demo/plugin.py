@@ -54,6 +54,15 @@ def pytest_hil_make_boot_observer(config: pytest.Config, target: "Target", conso
 
 
 @pytest.hookimpl(optionalhook=True)
+def pytest_hil_make_device_agent(config: pytest.Config, target: "Target", console: "Console"):
+    if not _ours(target):
+        return None
+    from .agent import DemoAgent
+
+    return DemoAgent(console, reply_timeout=max(5.0, console.timeout / 2))
+
+
+@pytest.hookimpl(optionalhook=True)
 def pytest_hil_unit_patterns(config: pytest.Config, description: "TargetDescription"):
     if description.device != PROFILE:
         return None
