@@ -63,9 +63,14 @@ def fleet(request: pytest.FixtureRequest) -> Iterator["Fleet"]:
     if unknown:
         pytest.fail(f"hil_fleet: unknown argument(s) {', '.join(sorted(unknown))} "
                     "(known: size, tags, conditions, seed, workers)", pytrace=False)
+    from ..errors import HilConfigError
+
     log_dir = run.options.log_dir / log_file_name(request.node.nodeid, "-fleet")
-    the_fleet = Fleet(parts=run.parts, description=run.description, firmware=run.firmware,
-                      log_dir=log_dir, timeout=run.options.timeout, name=request.node.name, **kwargs)
+    try:
+        the_fleet = Fleet(parts=run.parts, description=run.description, firmware=run.firmware,
+                          log_dir=log_dir, timeout=run.options.timeout, name=request.node.name, **kwargs)
+    except HilConfigError as exc:
+        pytest.fail(str(exc), pytrace=False)
     try:
         yield the_fleet
     finally:

@@ -444,6 +444,11 @@ class QemuTarget(EmulatedTarget, FlashWatcher):
             gdb.halt()  # QEMU hands the UART's bytes to the link as the core stores them
             if on_stopped is not None:
                 on_stopped()
+            # A core stopped in WFI stays asleep after the gdbstub moves its PC: the fill stub
+            # would wait for the firmware's next wake-up interrupt (50 ms for the demo app).
+            # A reset wakes it; the one after the writes boots the new flash.
+            with self._qmp_lock:
+                self._qmp.execute("system_reset")
             self._write_flash_image(gdb, Segment(flash.start, bytes(flash_image)))
             ram = self._ram_region()
             if ram is not None and not self._fill(gdb, ram[0] + 64, ram[1] - 64, 0):

@@ -14,7 +14,8 @@ def demo_image(name: str, slot: str) -> Path:
     """Path of the demo image ``name`` built for ``slot``.
 
     ``name`` is a version name (``"v1"``, ``"v2"``, ``"v3-crash"``,
-    ``"v4-hang"``, ``"v5-noconfirm"``, ``"downgrade"``) or, for the corrupted
+    ``"v4-hang"``, ``"v5-noconfirm"``, ``"v6-revb"``, ``"v7-drain"``,
+    ``"downgrade"``) or, for the corrupted
     set, ``"bad/<variant>"`` (see ``firmware_fixtures/build/bad/``).
     """
     slot = slot.upper()
