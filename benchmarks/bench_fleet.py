@@ -36,11 +36,15 @@ def rehearse(size: int, log_dir: Path) -> tuple[float, object]:
     description = builtin_target()
     firmware = FirmwareImage.load(description.firmware)
     started = time.perf_counter()
-    with Fleet(parts=parts(log_dir=log_dir), description=description, firmware=firmware, size=size,
-               log_dir=log_dir / f"fleet-{size}", timeout=30) as fleet:
+    fleet = Fleet(parts=parts(log_dir=log_dir), description=description, firmware=firmware, size=size,
+                  log_dir=log_dir / f"fleet-{size}", timeout=30)
+    try:
         result = fleet.rollout(PLAN, demo_image("v2", slot="B"))
-        idle = idle_cost(fleet) if size == 1 else None
-    return time.perf_counter() - started, (result, idle)
+        elapsed = time.perf_counter() - started
+        idle = idle_cost(fleet) if size == 1 else None   # not timed
+    finally:
+        fleet.close()
+    return elapsed, (result, idle)
 
 
 def idle_cost(fleet: Fleet) -> tuple[float, float]:
