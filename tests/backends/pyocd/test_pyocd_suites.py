@@ -22,7 +22,7 @@ import pytest
 
 from hil_simprobe import registry
 
-from conftest import pyocd_target_toml  # noqa: E402  (this directory's conftest)
+from pyocdbench import pyocd_target_toml
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 

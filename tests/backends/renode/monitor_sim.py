@@ -1,0 +1,147 @@
+"""A Renode monitor simulator, written from the protocol Renode documents (and its sources describe).
+
+It speaks what a client sees on ``renode --port N``: the telnet negotiation
+bytes, a banner, the prompt ``(monitor) `` (``(<name>) `` once a machine
+exists), the echo of every line, values as ``0x%08X``, byte arrays ten per
+line, the monitor's error texts, ``;`` batches that stop at the first
+failure, and 0xFF doubled in its output. It keeps a little machine state
+(memory words, virtual time) and can be slow or die on a chosen command.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+
+NEGOTIATION = bytes.fromhex("FFFD00FFFD1FFFFB01FFFB03FFFC22")
+BANNER = b"Renode, version 1.16.1.0 (simulated)\r\n\r\n"
+
+
+class MonitorSim:
+    def __init__(self, *, slow: dict[str, float] | None = None, die_on: str | None = None,
+                 split_negotiation: bool = True) -> None:
+        self.slow = slow or {}
+        self.die_on = die_on
+        self.split_negotiation = split_negotiation
+        self.machine: str | None = None
+        self.memory: dict[int, int] = {}
+        self.virtual_time = 0.0
+        self.started = False
+        #: Every line received, in order (what the backend sent).
+        self.lines: list[str] = []
+        self._server = socket.socket()
+        self._server.bind(("127.0.0.1", 0))
+        self._server.listen(1)
+        self.port = self._server.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    # -- protocol ------------------------------------------------------------------------
+    def _send(self, conn: socket.socket, text: str | bytes) -> None:
+        data = text.encode("latin-1") if isinstance(text, str) else text
+        conn.sendall(data.replace(b"\xff", b"\xff\xff"))   # the monitor doubles IAC in its output
+
+    def _prompt(self) -> str:
+        return f"({self.machine or 'monitor'}) "
+
+    def _serve(self) -> None:
+        try:
+            conn, _ = self._server.accept()
+        except OSError:
+            return
+        with conn:
+            if self.split_negotiation:
+                conn.sendall(NEGOTIATION[:4])
+                time.sleep(0.01)
+                conn.sendall(NEGOTIATION[4:])
+            else:
+                conn.sendall(NEGOTIATION)
+            self._send(conn, BANNER + self._prompt().encode())
+            buf = b""
+            while True:
+                try:
+                    chunk = conn.recv(4096)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    text = line.decode().rstrip("\r")
+                    self.lines.append(text)
+                    self._send(conn, text + "\r\n")   # echo
+                    if self.die_on is not None and self.die_on in text:
+                        return   # the monitor goes away mid-command
+                    for command, delay in self.slow.items():
+                        if command in text:
+                            time.sleep(delay)
+                    out = self._run_line(text)
+                    self._send(conn, (out + "\r\n" if out else "") + self._prompt())
+
+    def _run_line(self, line: str) -> str:
+        outputs = []
+        for command in [c.strip() for c in line.split(";") if c.strip()]:
+            out, ok = self._run(command)
+            if out:
+                outputs.append(out)
+            if not ok:
+                break   # the first failure skips the rest of the line
+        return "\r\n".join(outputs)
+
+    def _run(self, command: str) -> tuple[str, bool]:
+        if re.search(r"[&|]{2}", command):
+            return f"Could not tokenize here:\r\n{command}\r\n" + " " * command.index("&") + "^", False
+        words = command.split()
+        if "$" in command:
+            name = re.search(r"\$(\w+)", command).group(1)
+            return f"No such variable: ${name}", False
+        if words[:2] == ["mach", "create"]:
+            self.machine = words[2].strip('"') if len(words) > 2 else "machine-0"
+            return "", True
+        if words[0] == "i" or words[:2] == ["machine", "LoadPlatformDescription"]:
+            path = words[-1].lstrip("@")
+            if "missing" in path:
+                return f"Could not find file '{path}'", False
+            if "offline-svd" in path:
+                return "Failed to download https://dl.antmicro.com/projects/renode/svd/x.svd", True
+            if "broken" in path:
+                return "Errors during compilation or loading:\r\nbroken.repl:3:1: syntax error", False
+            return "", True
+        if words[:2] == ["sysbus", "WriteDoubleWord"]:
+            self.memory[int(words[2], 0)] = int(words[3], 0) & 0xFFFFFFFF
+            return "", True
+        if words[:2] == ["sysbus", "ReadDoubleWord"]:
+            return f"0x{self.memory.get(int(words[2], 0), 0):08X}", True
+        if words[:2] == ["sysbus", "ReadBytes"]:
+            start, count = int(words[2], 0), int(words[3], 0)
+            data = [(self.memory.get((start + i) & ~3, 0) >> (8 * ((start + i) & 3))) & 0xFF for i in range(count)]
+            rows = [", ".join(f"0x{b:02X}" for b in data[i:i + 10]) for i in range(0, len(data), 10)]
+            return "[\r\n" + ",\r\n".join(rows) + "\r\n]", True
+        if words[:2] == ["emulation", "RunFor"]:
+            if self.started:
+                return ("There was an error executing command 'emulation RunFor': This operation is not available "
+                        "when emulation is already started"), False
+            value = words[2].strip('"')
+            match = re.search(r"(\d+)(?:\.(\d+))?", value)   # Renode's unanchored pattern
+            self.virtual_time += float(match.group(0)) if match else 0.0
+            return "", True
+        if command in ("start", "s"):
+            self.started = True
+            return "", True
+        if command in ("pause", "p"):
+            self.started = False
+            return "", True
+        if command == "echo-ff":   # an output byte 0xFF, doubled on the wire
+            return "\xff", True
+        if words[0] == "help":
+            return "Available commands:\r\n  help\r\n  mach", True
+        return f"No such command or device: {words[0]}", False
+
+    def close(self) -> None:
+        try:
+            self._server.close()
+        except OSError:
+            pass
