@@ -56,8 +56,10 @@ case "$job" in
   tests)
     # Includes the exhaustive power-cut campaign: the correct demo bootloader
     # must survive a cut at every distinct flash state (~3,500, a few minutes).
-    # Spread over every core (pytest-xdist): every test is safe to run in parallel.
-    PYTEST_IOT_HIL_EXHAUSTIVE=1 exec .venv/bin/python -m pytest -n auto tests "$@"
+    # Spread over every core (pytest-xdist): every test is safe to run in parallel. Work
+    # stealing: a worker that runs out of tests takes queued ones from a busy worker, so
+    # a long test (the exhaustive campaign) does not leave the other cores idle at the end.
+    PYTEST_IOT_HIL_EXHAUSTIVE=1 exec .venv/bin/python -m pytest -n auto --dist worksteal tests "$@"
     ;;
   *)
     echo "bootstrap: unknown job '$job' (use 'examples' or 'tests')" >&2

@@ -21,11 +21,14 @@ ends, however it ends.
 from __future__ import annotations
 
 import json
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import pytest
 
 from ..plugin.run import get_run
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .fleet import Fleet
 
 MARKER = ("hil_fleet(size=10, tags=None, conditions=None, seed=0, workers=None): the `fleet` fixture's devices "
           "(tags: name -> value or list of values cycled over the devices; conditions: FieldConditions)")

@@ -24,7 +24,7 @@ from ..images.mcuboot import peek_image
 from ..protocols.update import UpdateError, image_bytes
 from ..power.triggers import after_update_bytes
 from .device import FleetDevice
-from .plan import RolloutPlan, Stage, Trigger
+from .plan import RolloutPlan, Stage
 from .result import DeviceOutcome, RolloutResult, StageResult, Trip
 
 #: Resets that count as a crash of the running image.
@@ -59,6 +59,17 @@ class Rehearsal:
 
     # -- one device ----------------------------------------------------------------------
     def _update_one(self, dev: FleetDevice, stage_index: int, stage: Stage) -> None:
+        try:
+            self._update_device(dev, stage_index, stage)
+        except (ConsoleError, TargetError) as exc:
+            # A device that stops answering in the middle of its update is what the field
+            # calls "not reporting": it counts against the stage, it does not end the rehearsal.
+            out = self.outcomes[dev.id]
+            out.outcome = "not_reporting"
+            out.notes.append(f"stopped answering: {(str(exc).splitlines() or [''])[0]}")
+            self._event(dev.id, out.version, out.state, "stopped answering")
+
+    def _update_device(self, dev: FleetDevice, stage_index: int, stage: Stage) -> None:
         out = self.outcomes[dev.id]
         out.stage = stage.name
         if stage_index in dev.conditions.offline_stages:

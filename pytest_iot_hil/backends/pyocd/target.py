@@ -56,7 +56,6 @@ atexit.register(_close_all)
 
 def _pyocd():
     try:
-        import pyocd  # noqa: F401
         from pyocd.core.helpers import ConnectHelper
     except ImportError:
         raise BackendUnavailable(

@@ -191,7 +191,7 @@ def test_xdist_workers_each_lease_their_own_nucleo(pytester, bench, tmp_path, mo
     bench.plug("SIMD0001")  # a board of another family: never leased
     inventory = "".join(
         pyocd_target_toml(f"nucleo-{n}", probe=f"SIMN000{n}", firmware=None, device=False,
-                          extra=f'tags = {{ family = "nucleo" }}\n')
+                          extra='tags = { family = "nucleo" }\n')
         for n in range(1, 5)
     ) + pyocd_target_toml("disco-1", probe="SIMD0001", firmware=None, device=False,
                           extra='tags = { family = "disco" }\n')
