@@ -90,17 +90,17 @@ def test_fake_backend_validation_error_is_a_usage_error(pytester, fake_backend, 
 
 
 def test_unknown_backend_message_lists_third_party_backends(pytester, fake_backend, hil_toml, usage_error):
-    hil_toml('[targets.board]\nbackend = "renode"\n')
+    hil_toml('[targets.board]\nbackend = "simics"\n')
     pytester.makepyfile(CONSOLE_TEST)
     result = pytester.runpytest("--hil")
-    usage_error(result, "backend 'renode'", "available: fake, pyocd, qemu)")
+    usage_error(result, "backend 'simics'", "available: fake, pyocd, qemu, renode)")
 
 
 def test_builtin_qemu_backend_is_a_plugin_too(pytester, usage_error):
     """Blocking the QEMU backend's entry point leaves no backend for the default target."""
     pytester.makepyfile(CONSOLE_TEST)
     result = pytester.runpytest("--hil", "-p", "no:iot_hil_qemu")
-    usage_error(result, "'qemu-mps2-an385' uses backend 'qemu'", "which no installed plugin provides", "available: pyocd)")
+    usage_error(result, "'qemu-mps2-an385' uses backend 'qemu'", "which no installed plugin provides", "available: pyocd, renode)")
 
 
 def test_fake_backend_works_without_the_qemu_plugin(pytester, fake_backend, hil_toml):

@@ -84,9 +84,9 @@ def test_inventory_target_without_backend(pytester, hil_toml, usage_error):
 
 
 def test_inventory_unknown_backend_lists_the_available_ones(pytester, hil_toml, usage_error):
-    path = hil_toml('[targets.board]\nbackend = "renode"\n')
+    path = hil_toml('[targets.board]\nbackend = "simics"\n')
     result = _run(pytester, "--hil")
-    usage_error(result, str(path), "'board'", "backend 'renode'", "available: pyocd, qemu)")
+    usage_error(result, str(path), "'board'", "backend 'simics'", "available: pyocd, qemu, renode)")
 
 
 def test_unknown_target_lists_the_known_ones(pytester, usage_error):

@@ -1,6 +1,18 @@
-"""The Renode backend (work in progress): so far the monitor client, :mod:`.monitor`.
+"""The Renode backend: Cortex-M machines of Renode, driven over its monitor.
 
-Not registered as a backend yet: a target needs the process management,
-the UART terminal, memory and power on top of the monitor, and an STM32F4
-build of the demo firmware to run.
+``RenodeTarget`` (:mod:`.target`) and the monitor client (:mod:`.monitor`)
+are imported on first use. Written against Renode's documented interface
+and tested against a monitor simulator: Renode itself could not be
+installed where this was built.
 """
+
+
+def __getattr__(name: str):
+    if name == "RenodeTarget":
+        from .target import RenodeTarget
+
+        return RenodeTarget
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["RenodeTarget"]

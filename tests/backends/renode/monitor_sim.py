@@ -21,18 +21,27 @@ BANNER = b"Renode, version 1.16.1.0 (simulated)\r\n\r\n"
 
 class MonitorSim:
     def __init__(self, *, slow: dict[str, float] | None = None, die_on: str | None = None,
-                 split_negotiation: bool = True) -> None:
+                 split_negotiation: bool = True, port: int = 0) -> None:
         self.slow = slow or {}
         self.die_on = die_on
         self.split_negotiation = split_negotiation
         self.machine: str | None = None
+        #: Words written with WriteDoubleWord (what a test looks at), and every byte of memory by 4 KiB page.
         self.memory: dict[int, int] = {}
+        self.pages: dict[int, bytearray] = {}
+        self.flash: tuple[int, int] | None = None
+        self.uart: socket.socket | None = None
+        self._uart_server: socket.socket | None = None
+        self.resets = 0
+        self.boots = 0
+        self.quit = threading.Event()
         self.virtual_time = 0.0
         self.started = False
         #: Every line received, in order (what the backend sent).
         self.lines: list[str] = []
         self._server = socket.socket()
-        self._server.bind(("127.0.0.1", 0))
+        self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._server.bind(("127.0.0.1", port))
         self._server.listen(1)
         self.port = self._server.getsockname()[1]
         self._thread = threading.Thread(target=self._serve, daemon=True)
@@ -75,6 +84,9 @@ class MonitorSim:
                     self._send(conn, text + "\r\n")   # echo
                     if self.die_on is not None and self.die_on in text:
                         return   # the monitor goes away mid-command
+                    if text.strip() in ("quit", "q"):
+                        self.quit.set()
+                        return
                     for command, delay in self.slow.items():
                         if command in text:
                             time.sleep(delay)
@@ -109,15 +121,49 @@ class MonitorSim:
                 return "Failed to download https://dl.antmicro.com/projects/renode/svd/x.svd", True
             if "broken" in path:
                 return "Errors during compilation or loading:\r\nbroken.repl:3:1: syntax error", False
+            try:
+                found = re.search(r"#\s*flash\s+(0x[0-9a-fA-F]+)\s+(0x[0-9a-fA-F]+)", open(path).read())
+            except OSError:
+                found = None   # a name only (the monitor tests): nothing to read
+            if found:
+                self.flash = (int(found.group(1), 16), int(found.group(2), 16))
+            return "", True
+        if words[:2] == ["emulation", "CreateServerSocketTerminal"]:
+            self._uart_server = socket.socket()
+            self._uart_server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._uart_server.bind(("127.0.0.1", int(words[2])))
+            self._uart_server.listen(1)
+            threading.Thread(target=self._accept_uart, daemon=True).start()
+            return "", True
+        if words[0] in ("connector", "macro") or words[:2] == ["cpu", "VectorTableOffset"]:
+            return "", True
+        if words[:2] == ["sysbus", "LoadBinary"]:
+            path, address = words[2].lstrip("@"), int(words[3], 0)
+            try:
+                data = open(path, "rb").read()
+            except OSError:
+                return f"Could not find file '{path}'", False
+            self._write(address, data)
+            return "", True
+        if len(words) == 3 and words[1] == "DumpBinary":
+            if self.flash is None:
+                return f"No such command or device: {words[0]}", False
+            with open(words[2].lstrip("@"), "wb") as fh:
+                fh.write(self._read(*self.flash))
+            return "", True
+        if words[:2] == ["machine", "Reset"]:
+            self.resets += 1
             return "", True
         if words[:2] == ["sysbus", "WriteDoubleWord"]:
-            self.memory[int(words[2], 0)] = int(words[3], 0) & 0xFFFFFFFF
+            address, value = int(words[2], 0), int(words[3], 0) & 0xFFFFFFFF
+            self.memory[address] = value
+            self._write(address, value.to_bytes(4, "little"))
             return "", True
         if words[:2] == ["sysbus", "ReadDoubleWord"]:
-            return f"0x{self.memory.get(int(words[2], 0), 0):08X}", True
+            return f"0x{int.from_bytes(self._read(int(words[2], 0), 4), 'little'):08X}", True
         if words[:2] == ["sysbus", "ReadBytes"]:
             start, count = int(words[2], 0), int(words[3], 0)
-            data = [(self.memory.get((start + i) & ~3, 0) >> (8 * ((start + i) & 3))) & 0xFF for i in range(count)]
+            data = list(self._read(start, count))
             rows = [", ".join(f"0x{b:02X}" for b in data[i:i + 10]) for i in range(0, len(data), 10)]
             return "[\r\n" + ",\r\n".join(rows) + "\r\n]", True
         if words[:2] == ["emulation", "RunFor"]:
@@ -130,6 +176,8 @@ class MonitorSim:
             return "", True
         if command in ("start", "s"):
             self.started = True
+            self.boots += 1
+            self._uart_say(f"sim boot {self.boots} flash={self._read(self.flash[0], 4).hex() if self.flash else '-'}\r\n")
             return "", True
         if command in ("pause", "p"):
             self.started = False
@@ -140,8 +188,36 @@ class MonitorSim:
             return "Available commands:\r\n  help\r\n  mach", True
         return f"No such command or device: {words[0]}", False
 
-    def close(self) -> None:
+    # -- a little machine ------------------------------------------------------------------
+    def _write(self, address: int, data: bytes) -> None:
+        for i, byte in enumerate(data):
+            page = self.pages.setdefault((address + i) >> 12, bytearray(4096))
+            page[(address + i) & 0xFFF] = byte
+
+    def _read(self, address: int, size: int) -> bytes:
+        out = bytearray()
+        for a in range(address, address + size):
+            page = self.pages.get(a >> 12)
+            out.append(page[a & 0xFFF] if page else 0)   # unmapped reads 0, as in Renode
+        return bytes(out)
+
+    def _accept_uart(self) -> None:
         try:
-            self._server.close()
+            self.uart, _ = self._uart_server.accept()
         except OSError:
             pass
+
+    def _uart_say(self, text: str) -> None:
+        for _ in range(100):
+            if self.uart is not None:
+                self.uart.sendall(text.encode())
+                return
+            time.sleep(0.01)
+
+    def close(self) -> None:
+        for sock in (self._server, self._uart_server, self.uart):
+            try:
+                if sock is not None:
+                    sock.close()
+            except OSError:
+                pass
