@@ -30,6 +30,7 @@ from typing import Any
 
 import serial
 
+from ...console.ports import close_port
 from ...errors import BackendUnavailable, HilConfigError, TargetError
 from ...firmware import FirmwareImage
 from ...protocols.target import Target, TargetDescription
@@ -298,10 +299,7 @@ class PyocdTarget(Target):
         self._started = False
         _open_targets.discard(self)
         if self._port is not None:
-            try:
-                self._port.close()
-            except Exception:
-                pass
+            close_port(self._port)
             self._port = None
         if self._session is not None:
             session, self._session = self._session, None
@@ -417,10 +415,7 @@ class PyocdTarget(Target):
         port = self._connect_console()
         old, self._port = self._port, port
         if old is not None:
-            try:
-                old.close()
-            except Exception:
-                pass
+            close_port(old)
         return port
 
     # -- reporting ---------------------------------------------------------------------

@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterator
 
 import serial
 
+from ...console.ports import close_port
 from ...errors import BackendUnavailable, HilConfigError, TargetError
 from ...firmware import Segment
 from ...processes import ManagedProcess, make_scratch_dir, remove_scratch_dir
@@ -175,26 +176,6 @@ def _non_erased_runs(data: bytes, erased: int) -> list[tuple[int, bytes]]:
     return runs
 
 
-def _close_quickly(port: Any) -> None:
-    """Close a pyserial ``socket://`` port without its 0.3 s sleep.
-
-    pyserial sleeps after every close to let a server accept a quick
-    reconnect; nothing reconnects to a QEMU we are shutting down, and the
-    sleep would cost every teardown and every power cut 0.3 s.
-    """
-    sock = getattr(port, "_socket", None)
-    if sock is None:
-        port.close()
-        return
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-    sock.close()
-    port._socket = None
-    port.is_open = False
-
-
 def _listening_socket() -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
@@ -319,7 +300,7 @@ class QemuTarget(EmulatedTarget, FlashWatcher):
         if self._proc is not None and not self._proc.alive():
             self.diagnose()  # it died on its own: say why, and keep its log
         if self._port is not None:
-            _close_quickly(self._port)
+            close_port(self._port)
             self._port = None
         for link in (self._gdb, self._qmp):
             if link is not None:

@@ -30,6 +30,7 @@ from typing import Any
 
 import serial
 
+from ...console.ports import close_port
 from ...errors import BackendUnavailable, HilConfigError, TargetError
 from ...firmware import Segment
 from ...processes import ManagedProcess, make_scratch_dir, remove_scratch_dir
@@ -224,10 +225,7 @@ class RenodeTarget(EmulatedTarget):
 
     def close(self) -> None:
         if self._port is not None:
-            try:
-                self._port.close()
-            except Exception:
-                pass
+            close_port(self._port)
             self._port = None
         if self.monitor is not None:
             try:

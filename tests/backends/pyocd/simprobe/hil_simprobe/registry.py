@@ -40,15 +40,24 @@ class ProbeBusy(Exception):
     pass
 
 
+_file_cache: dict[tuple[str, int, int], dict[str, dict[str, Any]]] = {}
+
+
 def _file_specs() -> dict[str, dict[str, Any]]:
+    """The bench file's probes, read again only when the file changed (pyOCD asks on every probe lookup)."""
     path = os.environ.get(ENV)
     if not path:
         return {}
     try:
-        data = json.loads(Path(path).read_text())
+        stat = Path(path).stat()
+        key = (path, stat.st_mtime_ns, stat.st_size)
+        if key not in _file_cache:
+            data = json.loads(Path(path).read_text())
+            _file_cache.clear()
+            _file_cache[key] = {str(p["unique_id"]): p for p in data.get("probes", []) if "unique_id" in p}
+        return _file_cache[key]
     except (OSError, ValueError):
         return {}
-    return {str(p["unique_id"]): p for p in data.get("probes", []) if "unique_id" in p}
 
 
 def _specs() -> dict[str, dict[str, Any]]:
