@@ -58,7 +58,7 @@ class FieldConditions:
     """
 
     lossy_fraction: float = 0.0
-    #: Per byte sent to a lossy device: a damaged SMP frame is dropped by the device and sent again.
+    #: Per byte sent to a lossy device: the update protocol has to notice and send again.
     drop: float = 0.000025
     corrupt: float = 0.000025
     power_cuts: int = 0

@@ -31,7 +31,7 @@ from .result import DeviceOutcome, RolloutResult, StageResult, Trip
 CRASH_RESETS = ("HARDFAULT", "WATCHDOG")
 #: How long an application that came up must stay up before it counts as up.
 SETTLE_S = 1.0
-#: Boots a crashing trial is watched for (the demo: three trials, then the fallback).
+#: Boots a crashing trial is watched for before it counts as crashing for good.
 MAX_TRIAL_BOOTS = 8
 
 
