@@ -9,9 +9,9 @@ run ``pytest --hil examples/test_on_target_units.py -rA`` to see every outcome.
 
 import pytest
 
-from pytest_iot_hil.devices.demo.layout import firmware_dir
+from pytest_iot_hil.devices.demo.layout import current_board
 
-IMAGES = firmware_dir()
+IMAGES = current_board().firmware_dir()   # the images of the run's board (mps2 or STM32F4)
 
 
 @pytest.mark.hil_unit(firmware=IMAGES / "unit-unity.elf", framework="unity")

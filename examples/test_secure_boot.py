@@ -11,14 +11,14 @@ import pytest
 from pytest_iot_hil.devices.demo import demo_image
 from pytest_iot_hil.devices.demo.assertions import assert_refused
 from pytest_iot_hil.devices.demo.attacks import write_into_slot
-from pytest_iot_hil.devices.demo.layout import SLOT_SIZE, attacker_key
+from pytest_iot_hil.devices.demo.layout import attacker_key, current_board
 from pytest_iot_hil.images import TLV_ED25519, TLV_KEYHASH, remove_tlv, sign_image
 from pytest_iot_hil.update import UpdateError
 
 GOOD = demo_image("v2", slot="B").read_bytes()
 ATTACKS = {
     "unsigned": (remove_tlv(remove_tlv(GOOD, TLV_ED25519), TLV_KEYHASH), "E_SIG no-signature"),
-    "someone else's key": (sign_image(GOOD, key=attacker_key(), slot_size=SLOT_SIZE), "E_KEY key-hash-mismatch"),
+    "someone else's key": (sign_image(GOOD, key=attacker_key(), slot_size=current_board().slot_size), "E_KEY key-hash-mismatch"),
 }
 
 

@@ -24,6 +24,11 @@ class BackendUnavailable(HilConfigError):
     """A program or library a backend needs is missing (e.g. ``qemu-system-arm``)."""
 
 
+class BackendNotInstalled(BackendUnavailable):
+    """An emulator the project cannot install for you is absent (Renode): the
+    run's hil tests skip with this reason instead of the run stopping."""
+
+
 class FirmwareError(HilConfigError):
     """A firmware file is missing, unreadable or in a format we cannot load."""
 

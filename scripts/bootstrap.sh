@@ -24,6 +24,8 @@ if [ "$job" = tests ]; then
   have arm-none-eabi-gcc || need_pkgs+=(gcc-arm-none-eabi libnewlib-arm-none-eabi)
   have gcc || need_pkgs+=(gcc)
   have make || need_pkgs+=(make)
+  # The static-analysis stage (scripts/cppcheck.sh): cppcheck with its MISRA C:2012 addon.
+  have cppcheck || need_pkgs+=(cppcheck)
 fi
 
 if [ "${#need_pkgs[@]}" -gt 0 ]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Builds the committed set of bad images in build/bad/ from the good ones.
 
-For each slot S (A, B) it takes build/app-v2-slot<S>.signed.bin and writes
+For each board (build/ for mps2, build/stm32f4/ for the STM32F4) and each
+slot S (A, B) it takes app-v2-slot<S>.signed.bin and writes
 images meant to be written to slot S (names follow the good images:
 app-<variant>-slot<S>; ".signed.bin" only for the validly built ones):
 
@@ -40,7 +41,7 @@ except ImportError:  # run from a checkout without installing the package
     sys.path.insert(0, str(HERE.parent.parent))
     from pytest_iot_hil import images
 from pytest_iot_hil.devices.demo.image_check import check_demo_image
-from pytest_iot_hil.devices.demo.layout import SLOT_BASES, SLOT_SIZE
+from pytest_iot_hil.devices.demo.layout import BOARDS, MPS2, Board
 
 SOURCE = "app-v2-slot{slot}.signed.bin"
 #: The demo's test signing key, as the Makefile signs with it: the re-signed images are validly signed.
@@ -50,7 +51,7 @@ KEY = HERE.parent / "keys" / "demo-test-ed25519.pem"
 FLOOR = 1
 
 
-def variants(slot: str, good: bytes, other_good: bytes) -> list[tuple[str, str, str, bytes]]:
+def variants(slot: str, good: bytes, other_good: bytes, board: Board = MPS2) -> list[tuple[str, str, str, bytes]]:
     """(file name, kind, description, bytes) of every bad image for ``slot``.
 
     ``good`` is app v2 built for ``slot``, ``other_good`` app v2 built for the other slot.
@@ -68,7 +69,7 @@ def variants(slot: str, good: bytes, other_good: bytes) -> list[tuple[str, str, 
          images.flip_byte(good, "header")),
         (name("header-loadaddr"), "header-loadaddr",
          f"ih_load_addr changed to slot {other}'s base, not re-signed",
-         images.set_load_addr(good, SLOT_BASES[other])),
+         images.set_load_addr(good, board.slot_bases[other])),
         (name("seccnt-flip"), "seccnt-flip", "bit 0 of the protected SEC_CNT value flipped",
          images.flip_byte(good, "protected_tlv")),
         (name("sha-flip"), "sha-flip", "bit 0 of the unprotected SHA-256 value flipped",
@@ -77,10 +78,10 @@ def variants(slot: str, good: bytes, other_good: bytes) -> list[tuple[str, str, 
          images.truncate(good)),
         (name("lowsec", signed=True), "lowsec",
          f"payload re-signed with imgtool: version {info.version}, security counter 0",
-         images.resign(good, security_counter=0, slot_size=SLOT_SIZE, key=KEY)),
+         images.resign(good, security_counter=0, slot_size=board.slot_size, key=KEY)),
         (name("wrong-slot", signed=True), "wrong-slot",
          f"app v2 linked for slot {other}, re-signed with imgtool for slot {slot}'s base",
-         images.wrong_slot(other_good, slot_bases=SLOT_BASES, slot_size=SLOT_SIZE, key=KEY)),
+         images.wrong_slot(other_good, slot_bases=board.slot_bases, slot_size=board.slot_size, key=KEY)),
     ]
 
 
@@ -92,8 +93,8 @@ def _reader_verdict(data: bytes) -> str:
     return "ok" if info.hash_ok else "hash-mismatch"
 
 
-def generate(build: Path, out: Path) -> list[Path]:
-    """Writes every bad image and the manifest into ``out``; returns the paths written."""
+def generate(build: Path, out: Path, board: Board = MPS2) -> list[Path]:
+    """Writes every bad image of ``board`` and the manifest into ``out``; returns the paths written."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     manifest = []
@@ -102,8 +103,8 @@ def generate(build: Path, out: Path) -> list[Path]:
         source = build / SOURCE.format(slot=slot)
         other_source = build / SOURCE.format(slot=other)
         good, other_good = source.read_bytes(), other_source.read_bytes()
-        base = SLOT_BASES[slot]
-        for name, kind, description, data in variants(slot, good, other_good):
+        base = board.slot_bases[slot]
+        for name, kind, description, data in variants(slot, good, other_good, board):
             path = out / name
             path.write_bytes(data)
             written.append(path)
@@ -130,15 +131,18 @@ def generate(build: Path, out: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build", type=Path, default=HERE.parent / "build", help="where the good images are")
-    parser.add_argument("--out", type=Path, default=None, help="where to write (default: BUILD/bad)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where to write the default board's images (default: BUILD/bad)")
     args = parser.parse_args(argv)
-    out = args.out or args.build / "bad"
-    try:
-        written = generate(args.build, out)
-    except (OSError, images.ImageFormatError, images.ImageBuildError) as exc:
-        print(f"make_bad_images: {exc}", file=sys.stderr)
-        return 1
-    print(f"wrote {len(written)} files to {out}")
+    for board in BOARDS:
+        build = args.build / board.subdir if board.subdir else args.build
+        out = (args.out / board.subdir if board.subdir else args.out) if args.out else build / "bad"
+        try:
+            written = generate(build, out, board)
+        except (OSError, images.ImageFormatError, images.ImageBuildError) as exc:
+            print(f"make_bad_images: {exc}", file=sys.stderr)
+            return 1
+        print(f"wrote {len(written)} files to {out}")
     return 0
 
 

@@ -20,7 +20,7 @@ from typing import Callable
 
 from ..errors import TargetError
 from ..firmware import FirmwareImage, Segment
-from ..protocols.flash import FlashState
+from ..protocols.flash import FlashState, FlashWatch
 from ..protocols.power import BuiltInPower, PowerSwitch
 from ..protocols.target import Target, TargetDescription
 
@@ -44,6 +44,44 @@ def flash_image(description: TargetDescription, firmware: FirmwareImage | None) 
         else:
             others.append(seg)
     return bytes(image), others
+
+
+class ServedFlashWatch(FlashWatch):
+    """A flash watch served by a thread of its own (every emulator backend's watch).
+
+    A subclass starts the thread with :meth:`_start_serving` once its traps are
+    set, implements :meth:`_serve` (which returns when ``_stop`` is set), and
+    calls :meth:`_stop_serving` first thing in ``close()``.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self._name = name
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @abstractmethod
+    def _serve(self) -> None:
+        """Trap until ``_stop`` is set, a cut was made or the target went off."""
+
+    def _start_serving(self) -> None:
+        self._thread = threading.Thread(target=self._serve, name=f"flash-watch-{self._name}", daemon=True)
+        self._thread.start()
+
+    def _stop_serving(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+            self._thread = None
+
+    def stop_watching(self) -> None:
+        """Stop trapping (the target lost power); ``close()`` still tidies up."""
+        self._stop.set()
+
+    @property
+    def active(self) -> bool:
+        """Whether stores are still being trapped (False after a cut, a power-off or close())."""
+        return self._thread is not None and self._thread.is_alive() and not self._stop.is_set()
 
 
 class EmulatedPower(PowerSwitch):

@@ -218,7 +218,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if marker is None or "power_cut" not in metafunc.fixturenames:
         return
     run = get_run(metafunc.config)
-    if run is None:
+    if run is None or run.skip_reason:
         return  # one item, skipped by the fixture
     from .options import resolve_options
 
@@ -244,6 +244,8 @@ def hil_campaign_runner(request: pytest.FixtureRequest) -> Iterator[CampaignRunn
     run = get_run(request.config)
     if run is None:
         pytest.skip("power-cut campaign: run pytest with --hil to enable")
+    if run.skip_reason:
+        pytest.skip(run.skip_reason)
     options = resolve_options(request.config)
     worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
     opener = _session(request.config).device_opener(run, run.firmware, f"cuts-{worker}.log")
@@ -256,8 +258,11 @@ def power_cut(request: pytest.FixtureRequest) -> PowerCut:
     """The cut this item stands for (parametrized by the ``hil_campaign`` marker)."""
     param = getattr(request, "param", None)
     if param is None:
-        if get_run(request.config) is None:
+        run = get_run(request.config)
+        if run is None:
             pytest.skip("power-cut campaign: run pytest with --hil to enable (hardware-in-the-loop)")
+        if run.skip_reason:
+            pytest.skip(run.skip_reason)
         pytest.fail(f"`power_cut` needs @pytest.mark.{MARKER}(procedure=..., oracle=...) on the test", pytrace=False)
     from .powercut import PowerCut
 

@@ -60,6 +60,8 @@ def fleet(request: pytest.FixtureRequest) -> Iterator["Fleet"]:
     run = get_run(request.config)
     if run is None:
         pytest.skip("fleet rehearsals run with --hil")
+    if run.skip_reason:
+        pytest.skip(run.skip_reason)
     marker = request.node.get_closest_marker("hil_fleet")
     kwargs = dict(marker.kwargs) if marker else {}
     unknown = set(kwargs) - {"size", "tags", "conditions", "seed", "workers"}

@@ -42,7 +42,8 @@ def pytest_configure(config: pytest.Config) -> None:
         if not opts.enabled:
             return
         check_output_dir(opts.log_dir, "--hil-log-dir / hil_log_dir")
-        config.stash[RUN_KEY] = HilRun.from_config(config, opts)
+        run = config.stash[RUN_KEY] = HilRun.from_config(config, opts)
+        config.hook.pytest_hil_run_target(config=config, description=run.description)
     except HilConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     from ..processes import remove_stale_scratch_dirs

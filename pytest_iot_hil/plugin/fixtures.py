@@ -29,6 +29,8 @@ def _run(request: pytest.FixtureRequest) -> HilRun:
     run = get_run(request.config)
     if run is None:
         pytest.skip(_SKIP_REASON)
+    if run.skip_reason:
+        pytest.skip(run.skip_reason)
     return run
 
 

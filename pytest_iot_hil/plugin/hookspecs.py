@@ -94,6 +94,16 @@ def pytest_hil_builtin_targets(config: pytest.Config) -> list["TargetDescription
     """
 
 
+def pytest_hil_run_target(config: pytest.Config, description: "TargetDescription") -> None:
+    """Called once a ``--hil`` run has chosen its target (after it was validated).
+
+    A device profile built for several boards adapts here: the demo profile
+    picks the image set of the target's board, so ``demo_image("v2", "B")``
+    means the STM32F4 build under ``--hil-target renode-stm32f4``. Also called
+    when the target's emulator is not installed (its tests then skip).
+    """
+
+
 @pytest.hookspec(firstresult=True)
 def pytest_hil_make_update_client(config: pytest.Config, target: "Target", console: "Console") -> "UpdateClient | None":
     """Create the update client behind the ``ota`` fixture.

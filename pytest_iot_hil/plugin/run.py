@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ..errors import HilConfigError
+from ..errors import BackendNotInstalled, HilConfigError
 from ..firmware import FirmwareImage
 from ..inventory import Inventory
 from ..leases import Lease, LeaseDir, parse_board_specs
@@ -43,7 +43,12 @@ class HilRun:
         inventory = Inventory.load(options.config_path, builtin_targets(config))
         if not options.boards:
             description = inventory.get(options.target)
-            _check_target(config, description)
+            try:
+                _check_target(config, description)
+            except BackendNotInstalled as exc:
+                run = cls._with_firmware(config, options, inventory, description)
+                run.skip_reason = str(exc)
+                return run
             return cls._with_firmware(config, options, inventory, description)
         candidates = inventory.matching(*parse_board_specs(options.boards))
         for board in candidates:

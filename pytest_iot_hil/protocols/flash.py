@@ -130,7 +130,8 @@ class FlashState(ABC):
 
 
 #: Which backends of this package provide the capabilities (for error messages).
-PROVIDED_BY = "the emulator backends (qemu; the built-in target qemu-mps2-an385)"
+PROVIDED_BY = ("the emulator backends (qemu, renode; the built-in targets qemu-mps2-an385 and "
+               "renode-stm32f4)")
 
 
 def require(target: object, capability: type, purpose: str) -> None:

@@ -96,8 +96,9 @@ def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: objec
     marks = [getattr(m, "mark", m) for m in declared if getattr(m, "name", None) == MARKER]
     if not marks or not callable(obj):
         return None
-    if get_run(collector.config) is None:
-        return UnitDisabled.from_parent(collector, name=name)
+    run = get_run(collector.config)
+    if run is None or run.skip_reason:
+        return UnitDisabled.from_parent(collector, name=name, reason=run.skip_reason if run else None)
     try:
         spec = _spec_from_marker(marks[0], collector.path.parent)
     except HilConfigError as exc:
@@ -121,7 +122,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     for glob, framework in _ini_images(config):
         pattern = glob if os.path.isabs(glob) else str(config.rootpath / glob)
         if fnmatch.fnmatch(str(file_path), pattern):
-            if get_run(config) is None:
+            run = get_run(config)
+            if run is None or run.skip_reason:
                 return UnitImageFile.from_parent(parent, path=file_path, spec=None)
             return UnitImageFile.from_parent(parent, path=file_path, spec=ImageSpec(file_path, framework))
     return None
@@ -164,7 +166,8 @@ class UnitImageFile(_ImageCollector, pytest.File):
 
     def collect(self):
         if self.spec is None:
-            yield UnitDisabled.from_parent(self, name=self.path.stem)
+            run = get_run(self.config)
+            yield UnitDisabled.from_parent(self, name=self.path.stem, reason=run.skip_reason if run else None)
             return
         yield from self._collect_image()
 
@@ -265,8 +268,12 @@ class UnitBroken(pytest.Item):
 
 
 class UnitDisabled(pytest.Item):
+    def __init__(self, *args, reason: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.reason = reason or "on-target unit tests: run pytest with --hil to enable (hardware-in-the-loop)"
+
     def runtest(self) -> None:
-        pytest.skip("on-target unit tests: run pytest with --hil to enable (hardware-in-the-loop)")
+        pytest.skip(self.reason)
 
     def reportinfo(self):
         return self.path, 0, self.name

@@ -52,9 +52,13 @@ def test_committed_firmware_matches_a_fresh_build(tmp_path):
     assert "factory-v1.bin" in names and "bootloader.bin" in names
     differ = [n for n in names if (obj / "out" / n).read_bytes() != (FW / "build" / n).read_bytes()]
     assert not differ, f"build/ differs from a fresh build (run `make -C firmware_fixtures install`): {differ}"
+    assert any(n.startswith("stm32f4/") for n in names)   # the STM32F4 build too
     # nothing stale next to them (subdirectories such as build/bad/ are
     # derived by other tools and checked by their own tests)
-    assert sorted(p.name for p in (FW / "build").iterdir() if p.is_file()) == sorted(names)
+    for folder in ("", "stm32f4/"):
+        present = sorted(folder + p.name for p in (FW / "build" / folder).iterdir() if p.is_file())
+        assert present == sorted(n for n in names if n.startswith(folder) and "/" not in n[len(folder):]), \
+            f"stale or missing files in build/{folder}"
 
     # The deliberately buggy variants (build/buggy/<ID>/...), built by `make buggy`.
     buggy = subprocess.run(["make", "-s", "-C", str(FW), "list-buggy"], capture_output=True,

@@ -44,12 +44,22 @@ class HostImageCheck:
 
 @pytest.fixture(scope="session")
 def host_image_check(tmp_path_factory: pytest.TempPathFactory) -> HostImageCheck:
+    return _build_host_image_check(tmp_path_factory, [])
+
+
+@pytest.fixture(scope="session")
+def host_image_check_f4(tmp_path_factory: pytest.TempPathFactory) -> HostImageCheck:
+    """The same check built with the STM32F4 board's layout (-DBOARD_STM32F4)."""
+    return _build_host_image_check(tmp_path_factory, ["-DBOARD_STM32F4"])
+
+
+def _build_host_image_check(tmp_path_factory: pytest.TempPathFactory, flags: list[str]) -> HostImageCheck:
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None:
         pytest.skip("no host C compiler: cannot build the firmware's image check for the host")
     exe = tmp_path_factory.mktemp("host") / "host_image_check"
     subprocess.run(
-        [cc, "-O1", "-std=c11", "-I", str(CORE), "-o", str(exe), str(Path(__file__).parent / "host_image_check.c"),
+        [cc, "-O1", "-std=c11", *flags, "-I", str(CORE), "-o", str(exe), str(Path(__file__).parent / "host_image_check.c"),
          *(str(CORE / f"{name}.c") for name in ("image", "sha256", "sha512", "ed25519", "sigcheck", "trust_key"))],
         check=True, capture_output=True, text=True,
     )

@@ -15,10 +15,10 @@ static unsigned char flash[FLASH_SIZE];
 static int rd(void *ctx, uint32_t addr, void *buf, uint32_t len)
 {
     (void)ctx;
-    if (addr > FLASH_SIZE || len > FLASH_SIZE - addr) {
+    if (addr < FLASH_BASE || addr - FLASH_BASE > FLASH_SIZE || len > FLASH_SIZE - (addr - FLASH_BASE)) {
         return -1;
     }
-    memcpy(buf, flash + addr, len);
+    memcpy(buf, flash + (addr - FLASH_BASE), len);
     return 0;
 }
 
@@ -53,7 +53,12 @@ int main(void)
             printf("E_NOFILE\n");
             continue;
         }
-        fread(flash + base, 1, FLASH_SIZE - base, f);
+        if (base < FLASH_BASE || base - FLASH_BASE >= FLASH_SIZE) {
+            fclose(f);
+            printf("E_NOBASE\n");
+            continue;
+        }
+        fread(flash + (base - FLASH_BASE), 1, FLASH_SIZE - (base - FLASH_BASE), f);
         fclose(f);
         uint32_t expected = n == 5 ? (uint32_t)strtoul(digest, 0, 0) : 0;
         struct img_info info;

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from pytest_iot_hil.errors import HilError
-from pytest_iot_hil.devices.demo.layout import HEADER_SIZE as DEMO_HEADER_SIZE, SLOT_BASES as DEMO_SLOT_BASES, SLOT_SIZE as DEMO_SLOT_SIZE
-from pytest_iot_hil.devices.demo.layout import signing_key
+from pytest_iot_hil.devices.demo.layout import HEADER_SIZE as DEMO_HEADER_SIZE, SLOT_SIZE as DEMO_SLOT_SIZE
+from pytest_iot_hil.devices.demo.layout import BOARDS, board_of_slot, signing_key
 from pytest_iot_hil.images import ImageBuildError, read_image, sign
 
 FIXTURES = Path(__file__).resolve().parents[2] / "firmware_fixtures"
 BUILD = FIXTURES / "build"
-GOOD_IMAGES = sorted(BUILD.glob("*.signed.bin"))
+GOOD_IMAGES = sorted(BUILD.glob("*.signed.bin")) + sorted((BUILD / "stm32f4").glob("*.signed.bin"))
 MAKEFILE = (FIXTURES / "Makefile").read_text()
 
 
@@ -30,36 +30,38 @@ def test_the_makefile_signs_with_our_arguments():
     assert m, "no imgtool sign rule in firmware_fixtures/Makefile"
     args = m.group(1).replace("\\\n", " ").split()
     assert args == [
-        "--header-size", "0x200", "--pad-header", "--slot-size", "$(SLOT_SIZE)",
-        "--rom-fixed", "$(SLOT_BASE_$(4))", "--align", "8", "--version", "$(2)",
-        "--security-counter", "$(3)", "--key", "$(KEY)",
+        "--header-size", "0x200", "--pad-header", "--slot-size", "$($(1)_SLOT_SIZE)",
+        "--rom-fixed", "$($(1)_SLOT_BASE_$(5))", "--align", "8", "--version", "$(3)",
+        "--security-counter", "$(4)", "--key", "$(KEY)",
     ]  # fmt: skip
     assert make_var("KEY") == "keys/demo-test-ed25519.pem"
-    assert int(make_var("SLOT_SIZE"), 0) == DEMO_SLOT_SIZE
-    assert {s: int(make_var(f"SLOT_BASE_{s}"), 0) for s in "AB"} == DEMO_SLOT_BASES
+    # Each board's slots, as the profile's layout has them.
+    for prefix, board in zip(("MPS2", "F4"), BOARDS):
+        assert int(make_var(f"{prefix}_SLOT_SIZE"), 0) == board.slot_size
+        assert {s: int(make_var(f"{prefix}_SLOT_BASE_{s}"), 0) for s in "AB"} == board.slot_bases
 
 
-@pytest.mark.parametrize("path", GOOD_IMAGES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", GOOD_IMAGES, ids=lambda p: str(p.relative_to(BUILD)))
 def test_sign_reproduces_every_committed_image(path, tmp_path, good_images):
-    data = good_images[path.name]
+    data = good_images[path.name] if path.parent == BUILD else path.read_bytes()
     info = read_image(data)
     raw = tmp_path / "raw.bin"
     raw.write_bytes(info.payload)  # what objcopy wrote: --pad-header adds the header room
     out = sign(raw, tmp_path / "signed.bin", version=info.version, security_counter=info.security_counter,
-               slot_base=info.load_addr, slot_size=DEMO_SLOT_SIZE, header_size=DEMO_HEADER_SIZE,
-               key=signing_key())
+               slot_base=info.load_addr, slot_size=board_of_slot(info.load_addr).slot_size,
+               header_size=DEMO_HEADER_SIZE, key=signing_key())
     assert out == tmp_path / "signed.bin"
     assert out.read_bytes() == data
 
 
-RAW = sorted((FIXTURES / "obj" / "raw").glob("app-*.bin"))
+RAW = sorted((FIXTURES / "obj" / "raw").glob("app-*.bin")) + sorted((FIXTURES / "obj" / "raw" / "stm32f4").glob("app-*.bin"))
 
 
 @pytest.mark.skipif(not RAW, reason="no local firmware build (firmware_fixtures/obj/raw)")
-@pytest.mark.parametrize("raw", RAW, ids=lambda p: p.name)
+@pytest.mark.parametrize("raw", RAW, ids=lambda p: str(p.relative_to(FIXTURES / "obj" / "raw")))
 def test_sign_of_the_local_raw_build_matches_its_signed_output(raw, tmp_path):
     # obj/ is a local build that may be newer than build/: compare with its own output.
-    signed = FIXTURES / "obj" / "out" / raw.name.replace(".bin", ".signed.bin")
+    signed = FIXTURES / "obj" / "out" / raw.parent.relative_to(FIXTURES / "obj" / "raw") / raw.name.replace(".bin", ".signed.bin")
     if not signed.is_file():
         pytest.skip(f"{signed} not built")
     expected = signed.read_bytes()
@@ -67,8 +69,8 @@ def test_sign_of_the_local_raw_build_matches_its_signed_output(raw, tmp_path):
     if info.payload != raw.read_bytes():
         pytest.skip(f"{raw.name} and {signed.name} come from different builds (a rebuild is running?)")
     out = sign(raw, tmp_path / "out.bin", version=info.version, security_counter=info.security_counter,
-               slot_base=info.load_addr, slot_size=DEMO_SLOT_SIZE, header_size=DEMO_HEADER_SIZE,
-               key=signing_key())
+               slot_base=info.load_addr, slot_size=board_of_slot(info.load_addr).slot_size,
+               header_size=DEMO_HEADER_SIZE, key=signing_key())
     assert out.read_bytes() == expected
 
 

@@ -18,7 +18,7 @@
 #include "../core/smp_serve.h"
 #include "../hw/board.h"
 #include "../hw/flash_hw.h"
-#include "../hw/mps2.h"
+#include "../hw/cortexm.h"
 #include "../hw/uart.h"
 
 #ifndef APP_VER_MAJOR
@@ -32,8 +32,6 @@
 #endif
 #define BATTERY_FULL_UV 3900000u
 
-typedef void (*vector_t)(void);
-extern const vector_t __vectors[];
 
 static struct journal journal;
 static struct linebuf con;

@@ -10,7 +10,7 @@
 #include "../core/smp_serve.h"
 #include "../hw/board.h"
 #include "../hw/flash_hw.h"
-#include "../hw/mps2.h"
+#include "../hw/cortexm.h"
 #include "../hw/uart.h"
 
 static struct journal journal;

@@ -12,7 +12,8 @@ struct flash_ops {
     int (*read)(void *ctx, uint32_t addr, void *buf, uint32_t len);
     /* addr and len multiples of FLASH_UNIT; every unit must be erased. */
     int (*write)(void *ctx, uint32_t addr, const void *buf, uint32_t len);
-    /* addr a multiple of FLASH_SECTOR_SIZE; one sector. */
+    /* addr the start of a sector (SLOT_SECTOR_SIZE in a slot, JOURNAL_SECTOR_SIZE in
+     * the journal); erases that one sector. */
     int (*erase)(void *ctx, uint32_t addr);
     /* Called during long loops (hashing, copying) to feed a watchdog; may be NULL. */
     void (*feed)(void *ctx);

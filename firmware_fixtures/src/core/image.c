@@ -11,8 +11,6 @@
 #include "image.h"
 #include "layout.h"
 
-#define RAM_START 0x20000000u
-#define RAM_END   0x20040000u
 
 static uint16_t get16(const uint8_t *p)
 {
@@ -122,7 +120,9 @@ enum img_result image_validate(const struct flash_ops *f, uint32_t base, uint32_
     struct unprot_tlvs u;
 
     info->why = 0;
-    u.have_sha = u.have_keyhash = u.have_sig = 0;
+    u.have_sha = 0;
+    u.have_keyhash = 0;
+    u.have_sig = 0;
     if (flash_read(f, base, h, sizeof h)) {
         return refuse(info, IMG_E_FLASH, "read");
     }
@@ -273,6 +273,7 @@ const char *img_result_name(enum img_result r)
     case IMG_E_FLASH: return "E_FLASH";
     case IMG_E_SIG: return "E_SIG";
     case IMG_E_KEY: return "E_KEY";
+    default: break;
     }
     return "E_UNKNOWN";
 }

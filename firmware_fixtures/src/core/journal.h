@@ -1,4 +1,5 @@
-/* Boot-state journal: append-only 64-byte records in two 4 KiB sectors.
+/* Boot-state journal: append-only 64-byte records in two sectors of
+ * JOURNAL_SECTOR_SIZE (4 KiB on mps2, 16 KiB on the STM32F4).
  * Hardware-free; all flash access goes through struct flash_ops. */
 #ifndef JOURNAL_H
 #define JOURNAL_H
@@ -9,7 +10,7 @@
 
 #define JREC_MAGIC          0x4C4E524Au   /* "JRNL" in memory order */
 #define JREC_SIZE           64u
-#define JREC_PER_SECTOR     (FLASH_SECTOR_SIZE / JREC_SIZE)
+#define JREC_PER_SECTOR     (JOURNAL_SECTOR_SIZE / JREC_SIZE)
 #define JREC_SEQ_ERASED     0xFFFFFFFFu
 #define TRIES_DEFAULT       3
 

@@ -145,11 +145,11 @@ struct ota_status ota_data(struct ota *o, uint32_t off, uint8_t *p, uint32_t len
         while (wlen % FLASH_UNIT) {
             p[done + wlen++] = FLASH_ERASED_BYTE;
         }
-        uint32_t first = o->next / FLASH_SECTOR_SIZE;
-        uint32_t last = (o->next + wlen - 1) / FLASH_SECTOR_SIZE;
+        uint32_t first = o->next / SLOT_SECTOR_SIZE;
+        uint32_t last = (o->next + wlen - 1) / SLOT_SECTOR_SIZE;
         for (uint32_t s = first; s <= last; s++) {
             if (!sector_erased(o, s)) {
-                if (flash_erase(o->f, base + s * FLASH_SECTOR_SIZE)) {
+                if (flash_erase(o->f, base + s * SLOT_SECTOR_SIZE)) {
                     return fail("E_FLASH", "erase");
                 }
                 o->erased[s / 8] |= (uint8_t)(1u << (s % 8));

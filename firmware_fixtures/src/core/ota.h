@@ -10,7 +10,7 @@
 #include "image.h"
 #include "journal.h"
 
-#define OTA_SECTORS (SLOT_SIZE / FLASH_SECTOR_SIZE)
+#define OTA_SECTORS (SLOT_SIZE / SLOT_SECTOR_SIZE)
 
 struct ota {
     const struct flash_ops *f;

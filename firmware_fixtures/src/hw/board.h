@@ -4,10 +4,17 @@
 
 #include <stdint.h>
 
-/* 256-byte no-init block shared by bootloader and app. QEMU zeroes RAM at
- * power-on (and a power cut restarts QEMU), while watchdog and SYSRESETREQ
- * resets keep it, so a valid magic means "the previous run left a cause". */
+/* 256-byte no-init block shared by bootloader and app, at the top of the
+ * SRAM the apps use. An emulator clears RAM at power-on (real RAM holds
+ * garbage), while watchdog and SYSRESETREQ resets keep it, so a valid magic
+ * means "the previous run left a cause". */
+#if defined(BOARD_STM32F4)
+#define NOINIT_ADDR     0x2001FF00u   /* top of the 128 KiB SRAM1+2 */
+#define BOARD_CPU_HZ    16000000u     /* the HSI the part starts on */
+#else
 #define NOINIT_ADDR     0x2003FF00u
+#define BOARD_CPU_HZ    25000000u     /* mps2-an385 SYSCLK in QEMU */
+#endif
 #define NOINIT_MAGIC    0x52435355u   /* cause handoff app -> bootloader */
 #define BOOTINFO_MAGIC  0x4F464E49u   /* boot report bootloader -> app */
 
@@ -28,6 +35,9 @@ struct noinit {
 void board_set_reset_cause(uint32_t cause);
 /* Bootloader: returns the cause left by the previous run and clears it. */
 uint32_t board_take_reset_cause(void);
+/* The board's own reset flags: RC_WATCHDOG when its watchdog reset it, else
+ * RC_POWER_ON (a cause the app left takes precedence). Clears the flags. */
+uint32_t board_hw_reset_cause(void);
 
 __attribute__((noreturn)) void board_reset(void);
 

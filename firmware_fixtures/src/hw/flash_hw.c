@@ -5,6 +5,7 @@
  * firmware cannot come to depend on RAM behaviour. Every write and erase is
  * one counted operation. */
 #include "flash_hw.h"
+#include "flash_mem.h"
 #include "../core/layout.h"
 
 volatile uint32_t flash_op_count;
@@ -19,15 +20,7 @@ static int in_writable(uint32_t addr, uint32_t len)
 static int hw_read(void *ctx, uint32_t addr, void *buf, uint32_t len)
 {
     (void)ctx;
-    if (addr >= FLASH_SIZE || len > FLASH_SIZE - addr) {
-        return -1;
-    }
-    const volatile uint8_t *src = (const volatile uint8_t *)(uintptr_t)addr;
-    uint8_t *dst = buf;
-    while (len--) {
-        *dst++ = *src++;
-    }
-    return 0;
+    return flash_mem_read(addr, buf, len);
 }
 
 static int hw_write(void *ctx, uint32_t addr, const void *buf, uint32_t len)
@@ -36,18 +29,11 @@ static int hw_write(void *ctx, uint32_t addr, const void *buf, uint32_t len)
     if (addr % FLASH_UNIT || len % FLASH_UNIT || !in_writable(addr, len)) {
         return -1;
     }
-    volatile uint32_t *dst = (volatile uint32_t *)(uintptr_t)addr;
-    for (uint32_t i = 0; i < len / 4; i++) {
-        if (dst[i] != 0xFFFFFFFFu) {
-            return -1;   /* unit not erased: real flash would corrupt it */
-        }
+    if (!flash_mem_erased(addr, len)) {
+        return -1;   /* unit not erased: real flash would corrupt it */
     }
     flash_op_count++;
-    const uint8_t *src = buf;
-    for (uint32_t i = 0; i < len / 4; i++) {
-        dst[i] = (uint32_t)src[4 * i] | (uint32_t)src[4 * i + 1] << 8 |
-                 (uint32_t)src[4 * i + 2] << 16 | (uint32_t)src[4 * i + 3] << 24;
-    }
+    flash_mem_store(addr, buf, len);
     return 0;
 }
 

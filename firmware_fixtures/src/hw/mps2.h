@@ -3,9 +3,7 @@
 #ifndef MPS2_H
 #define MPS2_H
 
-#include <stdint.h>
-
-#define REG32(addr) (*(volatile uint32_t *)(addr))
+#include "cortexm.h"
 
 /* CMSDK APB UART0 */
 #define UART0_BASE      0x40004000u
@@ -30,8 +28,8 @@
 #define TIMER_CTRL_EN   0x1u
 #define TIMER_CTRL_IRQEN 0x8u
 #define TIMER0_IRQ      8u
-#define NVIC_ISER0      REG32(0xE000E100u)
-#define NVIC_ICPR0      REG32(0xE000E280u)
+#define NVIC_ISER0      NVIC_ISER(0)
+#define NVIC_ICPR0      NVIC_ICPR(0)
 
 
 /* CMSDK APB watchdog: WDOGINT drives NMI, the second timeout resets. */
@@ -46,10 +44,5 @@
 #define WDOG_CTRL_RESEN 0x2u
 /* QEMU clocks the mps2 watchdog at 25 MHz: 25,000,000 ticks = 1 s per timeout. */
 #define WDOG_TICKS_1S   25000000u
-
-/* System control block */
-#define SCB_VTOR        REG32(0xE000ED08u)
-#define SCB_AIRCR       REG32(0xE000ED0Cu)
-#define AIRCR_SYSRESETREQ 0x05FA0004u
 
 #endif

@@ -2,7 +2,7 @@
  * The table is placed by the linker at the image's link base (0x0 for the
  * bootloader and the standalone demo, slot base + 0x200 for slot images). */
 #include <stdint.h>
-#include "mps2.h"
+#include "cortexm.h"
 
 extern uint32_t __data_load[], __data_start[], __data_end[];
 extern uint32_t __bss_start[], __bss_end[];
@@ -22,7 +22,6 @@ void DebugMon_Handler(void) __attribute__((weak, alias("Default_Handler")));
 void PendSV_Handler(void) __attribute__((weak, alias("Default_Handler")));
 void SysTick_Handler(void) __attribute__((weak, alias("Default_Handler")));
 
-typedef void (*vector_t)(void);
 
 __attribute__((section(".vectors"), used))
 const vector_t __vectors[16 + 32] = {
@@ -49,12 +48,15 @@ void Reset_Handler(void)
      * VTOR at its own table rather than trusting the caller to. */
     SCB_VTOR = (uint32_t)__vectors;
 
-    uint32_t *src = __data_load;
-    for (uint32_t *dst = __data_start; dst < __data_end; ) {
-        *dst++ = *src++;
+    /* The linker's symbols are separate objects to C: count words between
+     * their addresses rather than compare pointers to different objects. */
+    uint32_t data_words = ((uint32_t)(uintptr_t)__data_end - (uint32_t)(uintptr_t)__data_start) / 4u;
+    for (uint32_t i = 0; i < data_words; i++) {
+        __data_start[i] = __data_load[i];
     }
-    for (uint32_t *dst = __bss_start; dst < __bss_end; ) {
-        *dst++ = 0;
+    uint32_t bss_words = ((uint32_t)(uintptr_t)__bss_end - (uint32_t)(uintptr_t)__bss_start) / 4u;
+    for (uint32_t i = 0; i < bss_words; i++) {
+        __bss_start[i] = 0;
     }
     main();
     for (;;) {

@@ -3,7 +3,8 @@
  * stops, instead of running the suite a second time. */
 #include <stdint.h>
 #include "runner.h"
-#include "../hw/mps2.h"
+#include "../hw/board.h"
+#include "../hw/cortexm.h"
 #include "../hw/uart.h"
 
 #define CASE(suite, name) &UNIT_ENTRY(suite, name)
@@ -42,7 +43,7 @@ static const struct unit_case *const cases[] = {
 
 /* In the no-init block at the top of RAM (ld/sections.ld): kept across a
  * reset, zero at power-on. */
-#define RAN_ONCE REG32(0x2003FF00u)
+#define RAN_ONCE REG32(NOINIT_ADDR)
 #define RAN_ONCE_MAGIC 0x554E4954u  /* "UNIT" */
 
 int main(void)

@@ -1,5 +1,6 @@
 #include "runner.h"
-#include "../hw/mps2.h"
+#include "../hw/board.h"
+#include "../hw/cortexm.h"
 #include "../hw/uart.h"
 #include "../core/strfmt.h"
 
@@ -15,11 +16,9 @@ static int fail_line;
 static char fail_msg[96];
 
 /* SysTick as a free-running down-counter at the core clock (25 MHz on
- * QEMU mps2-an385): case durations for the formats that print them. */
-#define SYST_CSR REG32(0xE000E010u)
-#define SYST_RVR REG32(0xE000E014u)
-#define SYST_CVR REG32(0xE000E018u)
-#define CORE_HZ 25000000u
+ * QEMU mps2-an385, 16 MHz on the STM32F4): case durations for the formats
+ * that print them. */
+#define CORE_HZ BOARD_CPU_HZ
 
 static void put(const char *s)
 {
@@ -249,15 +248,13 @@ int unit_run(const struct unit_case *const *cases, int count)
 void unit_fault(const uint32_t *frame);
 void unit_fault(const uint32_t *frame)
 {
-    while (UART_STATE & UART_STATE_TXFULL) {
-    }
+    uart_flush();
     put("\r\n*** HardFault pc=");
     put_hex(frame[6]);
     put(" lr=");
     put_hex(frame[5]);
     put("\r\n");
-    while (UART_STATE & UART_STATE_TXFULL) {
-    }
+    uart_flush();
     SCB_AIRCR = AIRCR_SYSRESETREQ;
     for (;;) {
     }

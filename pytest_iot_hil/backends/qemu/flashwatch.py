@@ -16,15 +16,15 @@ re-measured here):
 from __future__ import annotations
 
 import re
-import threading
 from typing import TYPE_CHECKING, Sequence
 
 if TYPE_CHECKING:  # pragma: no cover
     from .target import GdbAccess, QemuTarget
 
 from ...errors import TargetError
-from ...protocols.flash import CutDecision, FlashWatch, FlashWrite
+from ...protocols.flash import CutDecision, FlashWrite
 from ...protocols.target import MemoryRegion
+from ..emulated import ServedFlashWatch
 from .gdbstub import GdbTimeout
 
 GRANULE = 0x1000
@@ -42,7 +42,7 @@ def _granules(regions: Sequence[MemoryRegion]) -> dict[int, tuple[int, str]]:
     return out
 
 
-class QemuFlashWatch(FlashWatch):
+class QemuFlashWatch(ServedFlashWatch):
     """While active, every write into ``regions`` is trapped (a :class:`~pytest_iot_hil.protocols.flash.FlashWatch`).
 
     ``cut_before(index, region, sector)`` may ask for a power cut before a
@@ -52,19 +52,16 @@ class QemuFlashWatch(FlashWatch):
 
     def __init__(self, access: "GdbAccess", target: "QemuTarget", regions: Sequence[MemoryRegion], *,
                  cut_before: CutDecision | None = None) -> None:
-        super().__init__()
+        super().__init__(target.name)
         self.access = access
         self.target = target
         self.regions = list(regions)
         self.cut_before = cut_before
         self._granules = _granules(self.regions)
         self._mirror: dict[int, bytes] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> None:
-        target = self.target
         with self.access.lock:
             gdb = self.access.require()
             was_running = gdb.running
@@ -84,23 +81,10 @@ class QemuFlashWatch(FlashWatch):
             if was_running:
                 gdb.cont()
             self.access.watch = self
-        self._thread = threading.Thread(target=self._serve, name=f"flash-watch-{target.name}", daemon=True)
-        self._thread.start()
-
-    def stop_watching(self) -> None:
-        """Stop trapping (the target lost power); :meth:`close` still tidies up."""
-        self._stop.set()
-
-    @property
-    def active(self) -> bool:
-        """Whether stores are still being trapped (False after a cut, a power-off or close())."""
-        return self._thread is not None and self._thread.is_alive() and not self._stop.is_set()
+        self._start_serving()
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
-            self._thread = None
+        self._stop_serving()
         target = self.target
         with self.access.lock:
             if self.access.watch is self:

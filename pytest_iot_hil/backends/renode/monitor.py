@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import re
 import socket
+import threading
 import time
 from typing import Callable, Sequence
 
@@ -153,6 +154,8 @@ class Monitor:
                                       f"({exc.strerror or exc})") from None
                 time.sleep(0.1)
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        #: One command at a time: a flash watch polls from its own thread.
+        self._lock = threading.Lock()
         self.banner = self._read_to_prompt(deadline - time.monotonic() + timeout).decode(errors="replace")
 
     def _recv(self, deadline: float) -> None:
@@ -188,11 +191,12 @@ class Monitor:
         """Run one command line; return what it printed (its echo removed). Raises :class:`MonitorError`."""
         if "\n" in command or "\r" in command:
             raise ValueError(f"a monitor command is one line: {command!r}")
-        try:
-            self._sock.sendall(command.encode() + b"\n")
-        except OSError as exc:
-            raise TargetError(f"lost the connection to {self._what}: {exc}") from None
-        raw = self._read_to_prompt(self.timeout if timeout is None else timeout).decode(errors="replace")
+        with self._lock:
+            try:
+                self._sock.sendall(command.encode() + b"\n")
+            except OSError as exc:
+                raise TargetError(f"lost the connection to {self._what}: {exc}") from None
+            raw = self._read_to_prompt(self.timeout if timeout is None else timeout).decode(errors="replace")
         # The echo of the command comes first, then its output.
         text = raw.lstrip("\r\n")
         if text.startswith(command):

@@ -31,15 +31,20 @@ from typing import Any
 import serial
 
 from ...console.ports import close_port
-from ...errors import BackendUnavailable, HilConfigError, TargetError
+from ...errors import BackendNotInstalled, BackendUnavailable, HilConfigError, TargetError
 from ...firmware import Segment
 from ...processes import ManagedProcess, make_scratch_dir, remove_scratch_dir
-from ...protocols.target import TargetDescription
+from ...protocols.flash import CutDecision, FlashWatch, FlashWatcher
+from ...protocols.target import MemoryRegion, TargetDescription
 from ..emulated import EmulatedTarget
+from .flashwatch import RenodeFlashWatch, hook_script
 from .monitor import Monitor, parse_bytes
 
 OPTION_KEYS = {"renode", "platform", "uart", "flash_peripheral", "vector_table", "ram", "timeout", "start_timeout",
-               "machine_name", "commands"}
+               "machine_name", "commands", "flash_watch"}
+#: The keys of ``flash_watch = { ... }``: the flash controller's control register, the bits of the value
+#: written to it when an operation ends, and a word of RAM-like memory the hook reads to know it is armed.
+FLASH_WATCH_KEYS = {"register", "done_mask", "control"}
 INSTALL_HINT = ("install Renode: `pip install renode-run && renode-run download` (then it is found), "
                 "or unpack the portable release and set `renode = \"/path/to/renode\"`")
 
@@ -65,7 +70,7 @@ def find_renode(description: TargetDescription) -> str:
     for candidate in _portable_candidates():
         if candidate.is_file() and os.access(candidate, os.X_OK):
             return str(candidate)
-    raise BackendUnavailable(f"renode was not found (needed by target {description.name!r}): {INSTALL_HINT}")
+    raise BackendNotInstalled(f"renode was not found (needed by target {description.name!r}): {INSTALL_HINT}")
 
 
 def _base(description: TargetDescription) -> Path:
@@ -93,6 +98,14 @@ def validate(description: TargetDescription) -> None:
     commands = description.options.get("commands", [])
     if not isinstance(commands, list) or not all(isinstance(c, str) for c in commands):
         raise HilConfigError(f"{where}: `commands` must be a list of monitor commands")
+    watch = description.options.get("flash_watch")
+    if watch is not None:
+        if (not isinstance(watch, dict) or set(watch) != FLASH_WATCH_KEYS
+                or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 1 << 32 for v in watch.values())):
+            raise HilConfigError(f"{where}: `flash_watch` must be a table of 32-bit integers "
+                                 "{ register = 0x40023C10, done_mask = 0x80000000, control = 0x90000000 } "
+                                 "(the flash controller's control register, the bits written when an operation "
+                                 "ends, a word the platform maps for the watch)")
     find_renode(description)
 
 
@@ -102,7 +115,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-class RenodeTarget(EmulatedTarget):
+class RenodeTarget(EmulatedTarget, FlashWatcher):
     backend = "renode"
 
     def __init__(self, description: TargetDescription, *, log_dir: Path | None = None) -> None:
@@ -125,6 +138,10 @@ class RenodeTarget(EmulatedTarget):
         self._port: Any = None
         self._running = False
         self._log_dir = log_dir
+        watch = opts.get("flash_watch")
+        self._watch_spec: dict[str, int] | None = dict(watch) if isinstance(watch, dict) else None
+        self._watch_hook = False
+        self._flash_watch: RenodeFlashWatch | None = None
 
     # -- the process ---------------------------------------------------------------------
     def _launch(self) -> None:
@@ -174,7 +191,10 @@ class RenodeTarget(EmulatedTarget):
             self._load(int(self._ram["start"]), bytes(int(self._ram["size"])), "ram")
         for n, seg in enumerate(others):
             self._load(seg.address, seg.data, f"segment{n}")
-        self.monitor.batch(["machine Reset", f"cpu VectorTableOffset 0x{self._vector_table:08X}"])
+        reset = ["machine Reset", f"cpu VectorTableOffset 0x{self._vector_table:08X}"]
+        if self._watch_hook:   # a watch may have left the core halted
+            reset.append("cpu IsHalted false")
+        self.monitor.batch(reset)
         if self._port is None:
             try:
                 self._port = serial.serial_for_url(f"socket://127.0.0.1:{self._uart_port}", timeout=0)
@@ -190,15 +210,63 @@ class RenodeTarget(EmulatedTarget):
             self.monitor.execute("pause")
         self._running = False
 
+    def _before_power_down(self) -> None:
+        if self._flash_watch is not None:
+            self._flash_watch.stop_watching()
+
+    def _dump_flash(self) -> bytes:
+        """The whole flash, through the flash peripheral's DumpBinary (offset 0: a non-zero one miscounts)."""
+        region = self.description.flash
+        assert self.monitor is not None and self._scratch is not None
+        path = self._scratch / "flash-dump.bin"
+        path.unlink(missing_ok=True)   # DumpBinary rotates an existing file to .1, .2, ...
+        self.monitor.execute(f"{self._flash_peripheral} DumpBinary @{path}")
+        return path.read_bytes()[: region.size]
+
     def _read_live(self, address: int, size: int) -> bytes:
         region = self.description.flash
         assert self.monitor is not None and self._scratch is not None
         if address == region.start and size == region.size:
-            path = self._scratch / "flash-dump.bin"
-            path.unlink(missing_ok=True)
-            self.monitor.execute(f"{self._flash_peripheral} DumpBinary @{path}")
-            return path.read_bytes()[:size]
+            return self._dump_flash()
         return parse_bytes(self.monitor.execute(f"sysbus ReadBytes 0x{address:08X} {size}"))
+
+    # -- the flash-operation watch (flashwatch.py) ------------------------------------------
+    def watch_flash_writes(self, regions: "list[MemoryRegion] | None" = None, *,
+                           cut_before: CutDecision | None = None) -> FlashWatch:
+        """Record every flash operation in ``regions`` (default: the whole flash); see :mod:`.flashwatch`."""
+        if self._watch_spec is None:
+            raise HilConfigError(
+                f"target {self.name!r} cannot watch flash: add `flash_watch = {{ register = 0x40023C10, "
+                f"done_mask = 0x80000000, control = 0x90000000 }}` to [targets.{self.name}] in "
+                f"{self.description.source} (the flash controller's control register, the bits the driver writes "
+                "when an operation ends, and a word the platform maps for the watch)")
+        return RenodeFlashWatch(self, regions or [self.description.flash], cut_before=cut_before)
+
+    def _arm_flash_watch(self, armed: bool) -> None:
+        spec = self._watch_spec
+        assert spec is not None and self.monitor is not None
+        commands = []
+        if not self._watch_hook:
+            script = hook_script(spec["control"], spec["done_mask"])
+            commands.append(f'sysbus AddWatchpointHook 0x{spec["register"]:08X} DoubleWord Write "{script}"')
+        commands.append(f"sysbus WriteDoubleWord 0x{spec['control']:08X} {1 if armed else 0}")
+        self.monitor.batch(commands)
+        self._watch_hook = True
+
+    def _core_halted(self) -> bool:
+        assert self.monitor is not None
+        return self.monitor.execute("cpu IsHalted").strip().lower() == "true"
+
+    def _pause(self) -> None:
+        assert self.monitor is not None
+        self.monitor.execute("pause")
+
+    def _resume_core(self) -> None:
+        assert self.monitor is not None
+        self.monitor.batch(["cpu IsHalted false", "start"])
+
+    def _restore_flash(self, image: bytes) -> None:
+        self._load(self.description.flash.start, image, "flash")
 
     # -- Target -----------------------------------------------------------------------------
     @property

@@ -18,7 +18,7 @@ from typing import Mapping
 from ...errors import HilError
 from ...firmware import FirmwareImage, Segment
 from ...protocols.health import DeviceAgent, Fault, Health
-from .layout import RESERVED
+from .layout import current_board
 
 METRICS = re.compile(r"metrics uptime_ms=(\d+) crashes=(\d+) battery_mv=(\d+\.\d{3}) link_errors=(\d+) hw=(\S)")
 FAULT = re.compile(r"FAULT (?P<kind>\w+) pc=0x(?P<pc>[0-9a-fA-F]{8}) lr=0x(?P<lr>[0-9a-fA-F]{8})")
@@ -49,7 +49,7 @@ class DemoAgent(DeviceAgent):
         revision = identity.get(REVISION_TAG)
         if not revision:
             return firmware
-        record = Segment(RESERVED.start, identity_record(str(revision)))
+        record = Segment(current_board().reserved.start, identity_record(str(revision)))
         return FirmwareImage(path=firmware.path, segments=(*firmware.segments, record),
                              sha256=f"{firmware.sha256}+hw{revision}")
 

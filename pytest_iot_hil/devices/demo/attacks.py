@@ -25,7 +25,7 @@ from ...images import tamper
 from ...images.mcuboot import TLV_SEC_CNT, read_image
 from ...images.signing import TLV_ED25519, TLV_KEYHASH, key_hash, public_key
 from .images import demo_image
-from .layout import SLOT_SIZE, attacker_key, signing_key
+from .layout import Board, attacker_key, current_board, signing_key
 
 # Byte offsets of the protected header fields (MCUboot docs/design.md §Image format).
 _HEADER_FIELDS = {
@@ -79,17 +79,17 @@ def attack_matrix(slot: str = "B", *, key: str | Path | None = None,
     """
     key = Path(key) if key is not None else signing_key()
     other_key = Path(other_key) if other_key is not None else attacker_key()
-    return list(_matrix(slot, key, other_key))
+    return list(_matrix(slot, key, other_key, current_board()))
 
 
 @functools.lru_cache(maxsize=8)
-def _matrix(slot: str, key: Path, other_key: Path) -> tuple[Attack, ...]:
-    good = demo_image("v2", slot=slot).read_bytes()
-    donor = demo_image("v5-noconfirm", slot=slot).read_bytes()     # validly signed, another digest
-    downgrade = demo_image("downgrade", slot=slot).read_bytes()    # validly signed, SEC_CNT 0
+def _matrix(slot: str, key: Path, other_key: Path, board: Board) -> tuple[Attack, ...]:
+    good = demo_image("v2", slot=slot, board=board).read_bytes()
+    donor = demo_image("v5-noconfirm", slot=slot, board=board).read_bytes()     # validly signed, another digest
+    downgrade = demo_image("downgrade", slot=slot, board=board).read_bytes()    # validly signed, SEC_CNT 0
     info = read_image(good)
     sig = next(t.value for t in info.tlvs if t.type == TLV_ED25519)
-    foreign = tamper.sign(good, key=other_key, slot_size=SLOT_SIZE)
+    foreign = tamper.sign(good, key=other_key, slot_size=board.slot_size)
     sec_cnt = next(t for t in info.tlvs if t.protected and t.type == TLV_SEC_CNT)
     prot_start = info.protected_tlv_range.start
 
@@ -139,7 +139,6 @@ def write_into_slot(target, image: bytes, slot: str = "B") -> None:
 
     from .image_check import digest_prefix
     from .journal import SlotRecord, encode_record, read_journal
-    from .layout import JOURNAL, SECTOR_SIZE, SLOT_BASES
 
     major, minor, rev = struct.unpack_from("<BBH", image, 20)
     try:
@@ -147,7 +146,7 @@ def write_into_slot(target, image: bytes, slot: str = "B") -> None:
         sec, digest = info.security_counter or 0, digest_prefix(info.computed_sha256)
     except Exception:  # a header the reader cannot parse: the bootloader refuses it before the digest matters
         sec, digest = 0, digest_prefix(hashlib.sha256(image).digest())
-    target.write_memory(SLOT_BASES[slot], image)
+    target.write_memory(target.description.region(f"slot_{slot.lower()}").start, image)
     journal = read_journal(target)
     latest = journal.latest
     if latest is None:
@@ -161,4 +160,5 @@ def write_into_slot(target, image: bytes, slot: str = "B") -> None:
         slots={other: latest.slots[other],
                slot: SlotRecord("PENDING", 3, sec, f"{major}.{minor}.{rev}", digest)},
     )
-    target.write_memory(JOURNAL.start + sector * SECTOR_SIZE + index * len(record), record)
+    journal_start = target.description.region("journal").start
+    target.write_memory(journal_start + sector * journal.sector_size + index * len(record), record)

@@ -17,14 +17,11 @@ from pathlib import Path
 
 from ...images.mcuboot import IMAGE_F_ROM_FIXED, IMAGE_MAGIC, TLV_INFO_MAGIC, TLV_PROT_INFO_MAGIC, TLV_SEC_CNT, TLV_SHA256
 from ...images.signing import TLV_ED25519, TLV_KEYHASH, key_hash, public_key, verify_ed25519
-from .layout import ERASED_BYTE, HEADER_SIZE, RAM, SLOT_SIZE, signing_key
+from .layout import ERASED_BYTE, HEADER_SIZE, board_of_slot, signing_key
 
 #: Result names as ``img_result_name()`` prints them (and OTA refusals carry them).
 RESULTS = ("OK", "E_MAGIC", "E_LOADADDR", "E_SIZE", "E_TLV", "E_HASH", "E_ROLLBACK", "E_SIG", "E_KEY")
 
-# The initial SP must point into the mps2-an385 SRAM the app links for.
-_RAM_START = RAM.start
-_RAM_END = RAM.end
 _ERASED = ERASED_BYTE
 
 
@@ -92,7 +89,7 @@ def check_demo_image(
     slot: bytes,
     *,
     slot_base: int,
-    limit: int = SLOT_SIZE,
+    limit: int | None = None,
     floor: int = 0,
     expected_digest: int | None = None,
     trusted_key: str | Path | None = None,
@@ -100,19 +97,22 @@ def check_demo_image(
     """The ``img_result`` name the demo firmware gives ``slot`` (the bytes from the slot base on).
 
     ``limit`` is how far the image may reach: the slot size at boot, the
-    announced transfer size at OTA FINISH.  Bytes past the end of ``slot`` read
+    announced transfer size at OTA FINISH (default: the slot size of the board
+    whose slot starts at ``slot_base``, mps2 or STM32F4).  Bytes past the end of ``slot`` read
     as erased flash (0xFF).  ``expected_digest`` is the journal's 4-byte digest
     (see :func:`digest_prefix`), checked at boot for PENDING and CONFIRMED slots.
     ``trusted_key`` is the key (PEM) whose public half the bootloader holds:
     the demo's test key unless given.
     """
+    board = board_of_slot(slot_base)
+    limit = board.slot_size if limit is None else limit
     f = _Flash(bytes(slot))
     if f.u32(0) != IMAGE_MAGIC:
         return "E_MAGIC"
     load_addr, hdr_size, prot_size, img_size, flags = f.u32(4), f.u16(8), f.u16(10), f.u32(12), f.u32(16)
     if not flags & IMAGE_F_ROM_FIXED or load_addr != slot_base:
         return "E_LOADADDR"
-    if hdr_size != HEADER_SIZE or limit > SLOT_SIZE or limit < hdr_size:
+    if hdr_size != HEADER_SIZE or limit > board.slot_size or limit < hdr_size:
         return "E_SIZE"
     if img_size > limit - hdr_size:
         return "E_SIZE"
@@ -160,6 +160,7 @@ def check_demo_image(
     sp, pc = f.u32(hdr_size), f.u32(hdr_size + 4)
     code_start = slot_base + hdr_size
     code_end = code_start + img_size
-    if img_size < 8 or not _RAM_START <= sp <= _RAM_END or not pc & 1 or not code_start <= (pc & ~1) < code_end:
+    # The initial SP must point into the SRAM the app links for.
+    if img_size < 8 or not board.ram.start <= sp <= board.ram.end or not pc & 1 or not code_start <= (pc & ~1) < code_end:
         return "E_LOADADDR"
     return "OK"

@@ -7,11 +7,15 @@ from pathlib import Path
 from ...errors import FirmwareError
 from ...images.mcuboot import peek_image
 from ...protocols.update import image_bytes
-from .layout import SLOT_BASES, firmware_dir
+from .layout import Board, current_board
 
 
-def demo_image(name: str, slot: str) -> Path:
-    """Path of the demo image ``name`` built for ``slot``.
+def demo_image(name: str, slot: str, board: Board | None = None) -> Path:
+    """Path of the demo image ``name`` built for ``slot`` of ``board``.
+
+    The board defaults to the run's target's (:func:`~.layout.current_board`):
+    the same test takes the mps2 build on ``qemu-mps2-an385`` and the STM32F4
+    build on ``renode-stm32f4``.
 
     ``name`` is a version name (``"v1"``, ``"v2"``, ``"v3-crash"``,
     ``"v4-hang"``, ``"v5-noconfirm"``, ``"v6-revb"``, ``"v7-drain"``,
@@ -19,9 +23,10 @@ def demo_image(name: str, slot: str) -> Path:
     set, ``"bad/<variant>"`` (see ``firmware_fixtures/build/bad/``).
     """
     slot = slot.upper()
-    if slot not in SLOT_BASES:
+    board = board or current_board()
+    if slot not in board.slot_bases:
         raise FirmwareError(f"slot must be 'A' or 'B', not {slot!r}")
-    root = firmware_dir()
+    root = board.firmware_dir()
     if name.startswith("bad/"):
         candidates = sorted((root / "bad").glob(f"*{name[4:]}*slot{slot}*"))
         path = candidates[0] if candidates else root / "bad" / f"{name[4:]}-slot{slot}.signed.bin"
@@ -29,7 +34,8 @@ def demo_image(name: str, slot: str) -> Path:
         path = root / f"app-{name}-slot{slot}.signed.bin"
     if not path.is_file():
         known = sorted(p.name for p in root.glob(f"*slot{slot}*.signed.bin"))
-        raise FirmwareError(f"no demo image {name!r} for slot {slot} at {path} (known: {', '.join(known)})")
+        raise FirmwareError(f"no demo image {name!r} for slot {slot} of board {board.name} at {path} "
+                            f"(known: {', '.join(known)})")
     return path
 
 

@@ -37,7 +37,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 RECORD_SIZE = 64
 RECORD_MAGIC = 0x4C4E524A
+#: The journal sector of the default board (mps2); the STM32F4 build's are 16 KiB.
 SECTOR_SIZE = 0x1000
+#: Every board's journal sector size (``layout.BOARDS``): a region of two of them decodes.
+SECTOR_SIZES = (0x1000, 0x4000)
 NUM_SECTORS = 2
 RECORDS_PER_SECTOR = SECTOR_SIZE // RECORD_SIZE
 SEQ_ERASED = 0xFFFFFFFF
@@ -109,18 +112,20 @@ class JournalRecord:
     boot_count: int
     crc: int
     raw: bytes
+    #: Bytes per journal sector on the record's board.
+    sector_size: int = SECTOR_SIZE
 
     @property
     def offset(self) -> int:
         """Offset of the record from the start of the journal region."""
-        return self.sector * SECTOR_SIZE + self.index * RECORD_SIZE
+        return self.sector * self.sector_size + self.index * RECORD_SIZE
 
     def slot(self, name: str | int) -> SlotRecord:
         """The entry of slot ``"A"``/``"B"`` (or its index 0/1)."""
         return self.slots[SLOT_NAMES[name] if isinstance(name, int) else name]
 
 
-def decode_record(raw: bytes, *, sector: int = 0, index: int = 0) -> JournalRecord:
+def decode_record(raw: bytes, *, sector: int = 0, index: int = 0, sector_size: int = SECTOR_SIZE) -> JournalRecord:
     """Decode one 64-byte record, judging it as ``jrec_decode()`` does."""
     if len(raw) != RECORD_SIZE:
         raise ValueError(f"a journal record is {RECORD_SIZE} bytes, not {len(raw)}")
@@ -163,6 +168,7 @@ def decode_record(raw: bytes, *, sector: int = 0, index: int = 0) -> JournalReco
         boot_count=boot_count,
         crc=crc,
         raw=raw,
+        sector_size=sector_size,
     )
 
 
@@ -176,13 +182,14 @@ def decode_records(sector_bytes: bytes, sector: int) -> list[JournalRecord]:
     A record with a single programmed byte is listed: the firmware counts it
     as used and never writes that slot again until the sector is erased.
     """
-    if len(sector_bytes) != SECTOR_SIZE:
-        raise ValueError(f"a journal sector is {SECTOR_SIZE:#x} bytes, not {len(sector_bytes):#x}")
+    if len(sector_bytes) not in SECTOR_SIZES:
+        sizes = " or ".join(f"{s:#x}" for s in SECTOR_SIZES)
+        raise ValueError(f"a journal sector is {sizes} bytes, not {len(sector_bytes):#x}")
     records = []
-    for index in range(RECORDS_PER_SECTOR):
+    for index in range(len(sector_bytes) // RECORD_SIZE):
         chunk = sector_bytes[index * RECORD_SIZE : (index + 1) * RECORD_SIZE]
         if not _erased(chunk):
-            records.append(decode_record(chunk, sector=sector, index=index))
+            records.append(decode_record(chunk, sector=sector, index=index, sector_size=len(sector_bytes)))
     return records
 
 
@@ -191,19 +198,26 @@ class Journal:
     """Both sectors of the journal, decoded."""
 
     records: tuple[JournalRecord, ...]
+    #: Bytes per journal sector (4 KiB on mps2, 16 KiB on the STM32F4).
+    sector_size: int = SECTOR_SIZE
+
+    @property
+    def records_per_sector(self) -> int:
+        return self.sector_size // RECORD_SIZE
 
     @classmethod
     def from_bytes(cls, journal_region: bytes) -> "Journal":
-        """Decode the whole journal region (two 4 KiB sectors)."""
-        if len(journal_region) != NUM_SECTORS * SECTOR_SIZE:
+        """Decode the whole journal region: two sectors, of the size its board has."""
+        sector_size = len(journal_region) // NUM_SECTORS
+        if len(journal_region) % NUM_SECTORS or sector_size not in SECTOR_SIZES:
+            sizes = " or ".join(f"{s:#x} bytes ({NUM_SECTORS * s:#x})" for s in SECTOR_SIZES)
             raise JournalError(
-                f"the journal region must be {NUM_SECTORS} sectors of {SECTOR_SIZE:#x} bytes "
-                f"({NUM_SECTORS * SECTOR_SIZE:#x}), got {len(journal_region):#x} bytes"
+                f"the journal region must be {NUM_SECTORS} sectors of {sizes}, got {len(journal_region):#x} bytes"
             )
         records: list[JournalRecord] = []
         for sector in range(NUM_SECTORS):
-            records += decode_records(journal_region[sector * SECTOR_SIZE : (sector + 1) * SECTOR_SIZE], sector)
-        return cls(tuple(records))
+            records += decode_records(journal_region[sector * sector_size : (sector + 1) * sector_size], sector)
+        return cls(tuple(records), sector_size)
 
     @property
     def valid_records(self) -> list[JournalRecord]:
@@ -232,12 +246,12 @@ class Journal:
         latest = self.latest
         if latest is not None:
             index = self.last_used(latest.sector) + 1
-            if index < RECORDS_PER_SECTOR:
+            if index < self.records_per_sector:
                 return latest.sector, index, False
             return 1 - latest.sector, 0, True
         for sector in range(NUM_SECTORS):
             index = self.last_used(sector) + 1
-            if index < RECORDS_PER_SECTOR:
+            if index < self.records_per_sector:
                 return sector, index, False
         return 0, 0, True
 
@@ -322,12 +336,12 @@ def tear(record: bytes, units: int, *, partial: bytes = b"") -> bytes:
     return bytes(out[:RECORD_SIZE])
 
 
-def build_region(records: dict[tuple[int, int], bytes]) -> bytes:
+def build_region(records: dict[tuple[int, int], bytes], sector_size: int = SECTOR_SIZE) -> bytes:
     """A journal region (both sectors erased) with ``records[(sector, index)]`` placed."""
-    region = bytearray([ERASED_BYTE]) * (NUM_SECTORS * SECTOR_SIZE)
+    region = bytearray([ERASED_BYTE]) * (NUM_SECTORS * sector_size)
     for (sector, index), raw in records.items():
         if len(raw) != RECORD_SIZE:
             raise ValueError(f"record at ({sector}, {index}) is {len(raw)} bytes, not {RECORD_SIZE}")
-        start = sector * SECTOR_SIZE + index * RECORD_SIZE
+        start = sector * sector_size + index * RECORD_SIZE
         region[start : start + RECORD_SIZE] = raw
     return bytes(region)

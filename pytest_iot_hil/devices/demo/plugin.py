@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from .layout import PROFILE, builtin_target
+from .layout import MPS2, PROFILE, board_of, builtin_target, renode_builtin_target, use_board
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...console import Console
@@ -28,7 +28,17 @@ def pytest_hil_device_names(config: pytest.Config) -> list[str]:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_hil_builtin_targets(config: pytest.Config) -> list["TargetDescription"]:
-    return [builtin_target()]
+    return [builtin_target(), renode_builtin_target()]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_hil_run_target(config: pytest.Config, description: "TargetDescription") -> None:
+    """The images of the run's board: the STM32F4 build for a target whose flash is at 0x08000000."""
+    use_board(board_of(description) if description.device == PROFILE else MPS2)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    use_board(MPS2)
 
 
 def _ours(target: "Target") -> bool:

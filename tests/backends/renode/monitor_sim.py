@@ -6,6 +6,17 @@ exists), the echo of every line, values as ``0x%08X``, byte arrays ten per
 line, the monitor's error texts, ``;`` batches that stop at the first
 failure, and 0xFF doubled in its output. It keeps a little machine state
 (memory words, virtual time) and can be slow or die on a chosen command.
+
+It can also run a little "firmware": flash operations (``flash_ops``) done
+the way the demo's STM32F4 driver does them, through the flash controller's
+control register (``FLASH_CR`` at 0x40023C10: PG, or SER|SNB then STRT, and
+LOCK at the end). Watchpoint hooks (``sysbus AddWatchpointHook ADDR
+DoubleWord Write "script"``) run their Python script on each write to their
+address, with ``cpu``, ``address``, ``width``, ``value`` and ``self`` (the bus)
+in one scope kept between calls, as Renode's WatchpointHookPythonEngine does;
+a script that sets ``cpu.IsHalted = True`` stops the firmware until
+``cpu IsHalted false`` (and ``start``). The firmware begins its operations
+when a byte arrives on its UART (as the demo writes flash when told to).
 """
 
 from __future__ import annotations
@@ -21,7 +32,7 @@ BANNER = b"Renode, version 1.16.1.0 (simulated)\r\n\r\n"
 
 class MonitorSim:
     def __init__(self, *, slow: dict[str, float] | None = None, die_on: str | None = None,
-                 split_negotiation: bool = True, port: int = 0) -> None:
+                 split_negotiation: bool = True, port: int = 0, flash_ops: list | None = None) -> None:
         self.slow = slow or {}
         self.die_on = die_on
         self.split_negotiation = split_negotiation
@@ -39,6 +50,14 @@ class MonitorSim:
         self.started = False
         #: Every line received, in order (what the backend sent).
         self.lines: list[str] = []
+        #: The firmware's flash operations: ("program", address, bytes) or ("erase", address, size).
+        self.flash_ops = list(flash_ops or [])
+        self.ops_done = 0
+        self.hooks: dict[int, list[tuple[str, dict]]] = {}
+        self.cpu = _Cpu()
+        self.go = threading.Event()
+        self._firmware = threading.Thread(target=self._run_firmware, daemon=True)
+        self._firmware.start()
         self._server = socket.socket()
         self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._server.bind(("127.0.0.1", port))
@@ -137,6 +156,17 @@ class MonitorSim:
             return "", True
         if words[0] in ("connector", "macro") or words[:2] == ["cpu", "VectorTableOffset"]:
             return "", True
+        if words[:2] == ["sysbus", "AddWatchpointHook"]:
+            match = re.fullmatch(r'sysbus AddWatchpointHook (\S+) DoubleWord Write "(.*)"', command)
+            if match is None:
+                return "There was an error executing command 'sysbus AddWatchpointHook': bad arguments", False
+            self.hooks.setdefault(int(match.group(1), 0), []).append((match.group(2), {}))
+            return "", True
+        if words[:2] == ["cpu", "IsHalted"]:
+            if len(words) == 2:
+                return str(self.cpu.IsHalted), True
+            self.cpu.IsHalted = words[2].lower() == "true"
+            return "", True
         if words[:2] == ["sysbus", "LoadBinary"]:
             path, address = words[2].lstrip("@"), int(words[3], 0)
             try:
@@ -189,6 +219,40 @@ class MonitorSim:
         return f"No such command or device: {words[0]}", False
 
     # -- a little machine ------------------------------------------------------------------
+    def ReadDoubleWord(self, address: int) -> int:   # what a hook's `self` (the bus) offers
+        return int.from_bytes(self._read(address, 4), "little")
+
+    def _bus_write32(self, address: int, value: int) -> None:
+        self._write(address, value.to_bytes(4, "little"))
+        for script, scope in self.hooks.get(address, []):
+            scope.update(cpu=self.cpu, address=address, width="DoubleWord", value=value, self=self)
+            exec(script, scope)
+
+    def _wait_to_run(self) -> bool:
+        while not self.quit.is_set():
+            if self.started and not self.cpu.IsHalted:
+                return True
+            time.sleep(0.002)
+        return False
+
+    def _run_firmware(self) -> None:
+        cr = 0x40023C10
+        while not self.go.wait(0.05):
+            if self.quit.is_set():
+                return
+        while self.ops_done < len(self.flash_ops) and self._wait_to_run():
+            kind, address, arg = self.flash_ops[self.ops_done]
+            if kind == "program":
+                self._bus_write32(cr, 0x201)              # PSIZE x32 | PG
+                self._write(address, bytes(arg))         # the stores
+            else:
+                self._bus_write32(cr, 0x202)              # PSIZE x32 | SER (| SNB)
+                self._bus_write32(cr, 0x10202)            # ... | STRT: the controller erases
+                self._write(address, b"\xff" * arg)
+            self.ops_done += 1
+            self._bus_write32(cr, 0x80000000)             # LOCK: the operation is over
+            time.sleep(0.005)
+
     def _write(self, address: int, data: bytes) -> None:
         for i, byte in enumerate(data):
             page = self.pages.setdefault((address + i) >> 12, bytearray(4096))
@@ -205,7 +269,15 @@ class MonitorSim:
         try:
             self.uart, _ = self._uart_server.accept()
         except OSError:
-            pass
+            return
+        while True:
+            try:
+                data = self.uart.recv(256)
+            except OSError:
+                return
+            if not data:
+                return
+            self.go.set()
 
     def _uart_say(self, text: str) -> None:
         for _ in range(100):
@@ -221,3 +293,10 @@ class MonitorSim:
                     sock.close()
             except OSError:
                 pass
+
+
+class _Cpu:
+    """What a hook's ``cpu`` offers here: the halt flag."""
+
+    def __init__(self) -> None:
+        self.IsHalted = False

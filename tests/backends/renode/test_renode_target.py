@@ -8,9 +8,11 @@ Renode itself is not installed here.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -149,7 +151,7 @@ def test_a_broken_entry_says_what_to_fix(tmp_path, renode_on_path, options, mess
     assert message in str(excinfo.value)
 
 
-def test_the_run_stops_at_start_up_when_renode_is_missing(pytester, usage_error, monkeypatch):
+def test_hil_tests_skip_with_the_install_hint_when_renode_is_missing(pytester, monkeypatch):
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     monkeypatch.setenv("HOME", str(pytester.path))
     monkeypatch.delenv("RENODE_ROOT", raising=False)
@@ -157,5 +159,165 @@ def test_the_run_stops_at_start_up_when_renode_is_missing(pytester, usage_error,
     pytester.makefile(".toml", hil='[targets.f4]\nbackend = "renode"\nplatform = "board.repl"\n'
                                    'flash = { start = 0x08000000, size = 0x10000 }\n')
     pytester.makepyfile("def test_x(hil_target): pass")
+    pytester.makepyfile(test_plain="def test_y(): pass")
+    result = pytester.runpytest("--hil", "--hil-config", "hil.toml", "--hil-target", "f4", "-rs")
+    result.assert_outcomes(passed=1, skipped=1)   # tests that need no target still run
+    result.stdout.fnmatch_lines(["*SKIPPED*renode was not found (needed by target 'f4'): install Renode: "
+                                 "`pip install renode-run && renode-run download`*"])
+    assert result.ret == 0
+
+
+def test_a_configured_renode_that_is_not_there_still_stops_the_run(pytester, usage_error, monkeypatch):
+    (pytester.path / "board.repl").write_text("# flash 0x08000000 0x10000\n")
+    pytester.makefile(".toml", hil='[targets.f4]\nbackend = "renode"\nplatform = "board.repl"\n'
+                                   'renode = "/nowhere/renode"\nflash = { start = 0x08000000, size = 0x10000 }\n')
+    pytester.makepyfile("def test_x(hil_target): pass")
     result = pytester.runpytest("--hil", "--hil-config", "hil.toml", "--hil-target", "f4")
-    usage_error(result, "renode was not found", "pip install renode-run && renode-run download")
+    usage_error(result, "`renode = '/nowhere/renode'` is not an executable")
+
+
+WATCH = {"register": 0x40023C10, "done_mask": 0x80000000, "control": 0x90000000}
+SLOTS = (MemoryRegion("slot_a", 0x08000000, 0x8000), MemoryRegion("slot_b", 0x08008000, 0x8000))
+#: The simulated firmware: an erase of erased flash, two programs into slot_b, one into slot_a.
+OPS = [["erase", 0x08008000, 0x4000], ["program", 0x08008000, "a1a2a3a4a5a6a7a8"],
+       ["program", 0x08008008, "b1b2b3b4b5b6b7b8"], ["program", 0x08000100, "c1c2c3c4c5c6c7c8"]]
+
+
+def _watched(tmp_path, monkeypatch, **options) -> RenodeTarget:
+    monkeypatch.setenv("FAKE_RENODE_FLASH_OPS", json.dumps(OPS))
+    description = _description(tmp_path, flash_watch=WATCH, **options)
+    return RenodeTarget(dataclasses.replace(description, regions=SLOTS))
+
+
+def _erased_flash() -> FirmwareImage:
+    return FirmwareImage.from_bytes(b"\xff" * FLASH.size, address=FLASH.start)
+
+
+def test_the_flash_watch_records_each_operation(tmp_path, renode_on_path, monkeypatch):
+    target = _watched(tmp_path, monkeypatch)
+    try:
+        target.start(_erased_flash())
+        with target.watch_flash_writes() as watch:   # the whole flash
+            target.console_port().write(b"u")   # the firmware starts writing flash
+            deadline = time.monotonic() + 10
+            while len(watch.writes) < 4 and time.monotonic() < deadline:
+                time.sleep(0.02)
+        assert [(w.index, w.address, w.old, w.new, w.region) for w in watch.writes] == [
+            (0, FLASH.start, b"", b"", "flash"),   # erasing erased flash changes nothing
+            (1, 0x08008000, b"\xff" * 8, bytes.fromhex("a1a2a3a4a5a6a7a8"), "flash"),
+            (2, 0x08008008, b"\xff" * 8, bytes.fromhex("b1b2b3b4b5b6b7b8"), "flash"),
+            (3, 0x08000100, b"\xff" * 8, bytes.fromhex("c1c2c3c4c5c6c7c8"), "flash"),
+        ]
+        assert watch.cut_at is None and target.powered
+    finally:
+        target.close()
+    (lines,) = [json.loads(line) for line in Path(f"{renode_on_path}.lines").read_text().splitlines()]
+    hook = ('sysbus AddWatchpointHook 0x40023C10 DoubleWord Write "if value & 0x80000000 and '
+            'self.ReadDoubleWord(0x90000000) == 1: cpu.IsHalted = True"; sysbus WriteDoubleWord 0x90000000 1')
+    assert lines.count(hook) == 1                                   # installed once, armed
+    assert lines.count("sysbus WriteDoubleWord 0x90000000 0") == 1  # disarmed at close
+    assert lines.count("cpu IsHalted false; start") == 4            # each operation resumed
+    at_op = lines.index(hook)
+    assert "pause" in lines[at_op:] and any("DumpBinary" in line for line in lines[at_op:])
+
+
+def test_a_cut_before_an_operation_leaves_flash_as_it_was_before_it(tmp_path, renode_on_path, monkeypatch):
+    target = _watched(tmp_path, monkeypatch)
+    try:
+        target.start(_erased_flash())
+        cut = lambda i, region, address: region == "slot_b" and i == 1  # noqa: E731
+        with target.watch_flash_writes(list(SLOTS), cut_before=cut) as watch:
+            target.console_port().write(b"u")
+            deadline = time.monotonic() + 10
+            while target.powered and time.monotonic() < deadline:
+                time.sleep(0.02)
+        assert watch.cut_at == 1 and not target.powered
+        # On some regions, the erase that changed nothing is not counted: a1 is write 0 (slot_b).
+        assert [(w.index, w.region) for w in watch.writes] == [(0, "slot_b")]
+        flash = target.read_flash()
+        assert flash[0x8000:0x8008] == bytes.fromhex("a1a2a3a4a5a6a7a8")   # op 1 landed
+        assert flash[0x8008:0x8010] == b"\xff" * 8                          # op 2 did not
+        target.power_on()                                                    # boots from that flash
+        assert target.read_memory(0x08008008, 8) == b"\xff" * 8
+    finally:
+        target.close()
+
+
+def test_watching_needs_the_flash_watch_table(tmp_path, renode_on_path):
+    target = RenodeTarget(_description(tmp_path))
+    try:
+        with pytest.raises(HilConfigError, match=r"cannot watch flash: add `flash_watch = \{ register = 0x40023C10"):
+            target.watch_flash_writes()
+    finally:
+        target.close()
+    with pytest.raises(HilConfigError, match="`flash_watch` must be a table of 32-bit integers"):
+        validate(_description(tmp_path, flash_watch={"register": 0x40023C10}))
+
+
+def test_at_flash_write_cuts_a_renode_target_through_the_power_fixture(pytester, renode_on_path, monkeypatch):
+    monkeypatch.setenv("FAKE_RENODE_FLASH_OPS", json.dumps(OPS))
+    (pytester.path / "board.repl").write_text("# flash 0x08000000 0x10000\n")
+    (pytester.path / "erased.bin").write_bytes(b"\xff" * FLASH.size)
+    pytester.makefile(".toml", hil="""
+        [targets.f4]
+        backend = "renode"
+        platform = "board.repl"
+        firmware = "erased.bin"
+        load_address = 0x08000000
+        flash = { start = 0x08000000, size = 0x10000 }
+        flash_watch = { register = 0x40023C10, done_mask = 0x80000000, control = 0x90000000 }
+        [targets.f4.regions]
+        slot_a = { start = 0x08000000, size = 0x8000 }
+        slot_b = { start = 0x08008000, size = 0x8000 }
+    """)
+    pytester.makepyfile("""
+        import time
+        import pytest
+        from pytest_iot_hil.power import at_flash_write
+
+        @pytest.mark.hil
+        def test_cut(hil_target, power):
+            with power.cut_at(at_flash_write(2, region="slot_b")):
+                hil_target.console_port().write(b"u")      # the simulated firmware starts writing
+                deadline = time.monotonic() + 10
+                while hil_target.powered and time.monotonic() < deadline:
+                    time.sleep(0.02)
+            assert not hil_target.powered
+            flash = hil_target.read_flash()
+            assert flash[0x8000:0x8008] == bytes.fromhex("a1a2a3a4a5a6a7a8")   # the first write into slot_b
+            assert flash[0x8008:0x8010] == b"\\xff" * 8                          # the second never happened
+    """)
+    result = pytester.runpytest("--hil", "--hil-config", "hil.toml", "--hil-target", "f4", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_the_campaign_engine_traces_and_boots_cut_states_on_renode(tmp_path, renode_on_path, monkeypatch):
+    """The generic campaign steps on a Renode target: one traced run, the cut states computed, one booted."""
+    from pytest_iot_hil.campaign.states import StateSpace
+    from pytest_iot_hil.campaign.trace import Device, record_trace
+
+    target = _watched(tmp_path, monkeypatch)
+    try:
+        target.start(_erased_flash())
+        device = Device(target=target, console=None, ota=None, boot=None)
+
+        def procedure(dev):   # what an update procedure does: talk to the device, let it write
+            dev.target.console_port().write(b"u")
+            deadline = time.monotonic() + 10
+            while target._flash_watch is not None and target._flash_watch.hits < 3 and time.monotonic() < deadline:
+                time.sleep(0.02)
+
+        trace = record_trace(device, procedure)
+        assert [(w.address, w.region) for w in trace.writes] == [
+            (0x08008000, "slot_b"), (0x08008008, "slot_b"), (0x08000100, "slot_a")]
+        space = StateSpace.from_writes(trace.initial, trace.flash_start, trace.writes)
+        # A cut before each of the three operations, and the end; and torn programs, derived offline.
+        assert [s.op for s in space.states if not s.variant] == [0, 1, 2, 3]
+        assert {s.variant for s in space.states if s.variant} <= {"torn", "torn-bits", "torn-noise"}
+        before_last = next(s for s in space.states if s.op == 2 and not s.variant)
+        image = space.image(before_last)
+        target.boot_flash_state(image)   # power on from exactly that flash
+        assert target.powered and target.read_memory(0x08008008, 8) == bytes.fromhex("b1b2b3b4b5b6b7b8")
+        assert target.read_memory(0x08000100, 8) == b"\xff" * 8
+    finally:
+        target.close()

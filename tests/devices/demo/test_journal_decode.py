@@ -160,8 +160,18 @@ def test_decode_records_of_one_sector():
 
 
 def test_region_of_the_wrong_size():
-    with pytest.raises(JournalError, match=r"2 sectors of 0x1000 bytes \(0x2000\), got 0x1000"):
+    with pytest.raises(JournalError, match=r"2 sectors of 0x1000 bytes \(0x2000\) or 0x4000 bytes \(0x8000\), "
+                                           r"got 0x1000"):
         Journal.from_bytes(b"\xff" * 0x1000)
+
+
+def test_a_journal_of_sixteen_kib_sectors():
+    # The STM32F4 build's journal: two 16 KiB sectors, 256 records each.
+    region = build_region({(0, 255): rec(3), (1, 0): rec(4)}, sector_size=0x4000)
+    journal = Journal.from_bytes(region)
+    assert journal.sector_size == 0x4000 and journal.records_per_sector == 256
+    assert [(r.sector, r.index, r.offset) for r in journal.records] == [(0, 255, 255 * 64), (1, 0, 0x4000)]
+    assert journal.latest.seq == 4 and journal.next_position() == (1, 1, False)
     assert issubclass(JournalError, HilError)
 
 
