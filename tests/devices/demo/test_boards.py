@@ -68,3 +68,19 @@ def test_the_examples_skip_with_the_install_hint_without_renode(pytester, monkey
              "`pip install renode-run && renode-run download`"
     skips = [line for line in result.stdout.lines if line.startswith("SKIPPED")]
     assert skips and all(reason in line for line in skips), skips[:5]
+
+
+def test_the_renode_files_agree_with_the_target():
+    root = EXAMPLES.parent
+    repl = (root / "renode" / "demo-stm32f4.repl").read_text()
+    resc = (root / "renode" / "demo.resc").read_text()
+    d = renode_builtin_target()
+    assert 'using "platforms/cpus/stm32f4.repl"' in repl
+    assert f"flash:\n    size: 0x{STM32F4.flash.size:X}\n" in repl
+    assert f"hil_control: Memory.MappedMemory @ sysbus 0x{d.options['flash_watch']['control']:X}\n" in repl
+    assert "ApplySVD" not in repl.split("sysbus:\n    init:")[1]   # nothing fetched at load
+    factory = resc.split("$factory?=@")[1].split()[0]
+    assert (root / factory).is_file() and factory.endswith("stm32f4/factory-v1.bin")
+    assert f"sysbus LoadBinary $factory 0x{STM32F4.flash.start:08X}" in resc
+    assert f"cpu VectorTableOffset 0x{d.options['vector_table']:08X}" in resc
+    assert "machine LoadPlatformDescription @renode/demo-stm32f4.repl" in resc
