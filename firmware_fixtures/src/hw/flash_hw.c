@@ -17,12 +17,6 @@ static int in_writable(uint32_t addr, uint32_t len)
            len <= FLASH_SIZE - addr;
 }
 
-static int hw_read(void *ctx, uint32_t addr, void *buf, uint32_t len)
-{
-    (void)ctx;
-    return flash_mem_read(addr, buf, len);
-}
-
 static int hw_write(void *ctx, uint32_t addr, const void *buf, uint32_t len)
 {
     (void)ctx;
@@ -51,18 +45,10 @@ static int hw_erase(void *ctx, uint32_t addr)
     return 0;
 }
 
-void board_wdog_feed(void);
-
-static void hw_feed(void *ctx)
-{
-    (void)ctx;
-    board_wdog_feed();
-}
-
 const struct flash_ops flash_hw = {
-    .read = hw_read,
+    .read = flash_mem_read_op,
     .write = hw_write,
     .erase = hw_erase,
-    .feed = hw_feed,
+    .feed = flash_mem_feed_op,
     .ctx = 0,
 };

@@ -1,4 +1,5 @@
 #include "flash_mem.h"
+#include "board.h"
 #include "../core/layout.h"
 
 int flash_mem_read(uint32_t addr, void *buf, uint32_t len)
@@ -34,4 +35,16 @@ void flash_mem_store(uint32_t addr, const void *buf, uint32_t len)
         dst[i] = (uint32_t)src[4u * i] | (uint32_t)src[4u * i + 1u] << 8 |
                  (uint32_t)src[4u * i + 2u] << 16 | (uint32_t)src[4u * i + 3u] << 24;
     }
+}
+
+int flash_mem_read_op(void *ctx, uint32_t addr, void *buf, uint32_t len)
+{
+    (void)ctx;
+    return flash_mem_read(addr, buf, len);
+}
+
+void flash_mem_feed_op(void *ctx)
+{
+    (void)ctx;
+    board_wdog_feed();
 }
