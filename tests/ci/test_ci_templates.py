@@ -88,6 +88,7 @@ def test_the_templates_agree_with_the_project():
     for text in texts.values():
         assert f"renode-{version}.linux-portable-dotnet.tar.gz" in text and "sha256sum -c -" in text
         assert TARGET_NAME in text and RENODE_TARGET_NAME in text
+        assert "power-cut-report.html" in text and "hil-logs/" in text   # the campaign report, the transcripts
         for path in set(re.findall(r"\b((?:tests|scripts|examples/ci)/[\w/.-]+\.(?:py|sh))\b", text)):
             assert (ROOT / path).is_file(), path
     workflow = yaml.safe_load(texts["github-actions.yml"])
