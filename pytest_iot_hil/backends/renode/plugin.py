@@ -1,37 +1,14 @@
-"""Registers the Renode backend through pytest-iot-hil's hooks (``pytest11`` entry point ``iot_hil_renode``)."""
+"""Registers the Renode backend through pytest-iot-hil's hooks (``pytest11`` entry point ``iot_hil_renode``).
+
+Written as a third-party backend would be (:mod:`pytest_iot_hil.backends.registration`).
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-import pytest
-
-if TYPE_CHECKING:
-    from ...protocols.target import Target, TargetDescription
+from ..registration import backend_hooks
 
 BACKEND = "renode"
 
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_hil_backend_names(config: pytest.Config) -> list[str]:
-    return [BACKEND]
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_hil_validate_target(config: pytest.Config, description: TargetDescription) -> bool | None:
-    if description.backend != BACKEND:
-        return None
-    from . import target as renode
-
-    renode.validate(description)
-    return True
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_hil_make_target(config: pytest.Config, description: TargetDescription, log_dir: Path) -> Target | None:
-    if description.backend != BACKEND:
-        return None
-    from .target import RenodeTarget
-
-    return RenodeTarget(description, log_dir=log_dir)
+pytest_hil_backend_names, pytest_hil_validate_target, pytest_hil_make_target = backend_hooks(
+    BACKEND, "pytest_iot_hil.backends.renode.target",
+    lambda module, description, log_dir: module.RenodeTarget(description, log_dir=log_dir))
