@@ -46,6 +46,22 @@ def flash_image(description: TargetDescription, firmware: FirmwareImage | None) 
     return bytes(image), others
 
 
+def changed_span(before: bytes, after: bytes, word: int = 4) -> tuple[int, int] | None:
+    """``(lo, hi)``: the whole words of ``after`` (as long as ``before``) that hold every changed byte; None if none.
+
+    Compares in 4 KiB chunks first, so that a 1 MiB flash dump with a few
+    changed bytes is not scanned byte by byte in Python.
+    """
+    if before == after:
+        return None
+    size, chunk = len(after), 4096
+    start = next(o for o in range(0, size, chunk) if before[o:o + chunk] != after[o:o + chunk])
+    first = next(i for i in range(start, min(size, start + chunk)) if after[i] != before[i])
+    end = next(o for o in range((size - 1) // chunk * chunk, -1, -chunk) if before[o:o + chunk] != after[o:o + chunk])
+    last = next(i for i in range(min(size, end + chunk) - 1, end - 1, -1) if after[i] != before[i])
+    return first - first % word, min(size, last - last % word + word)
+
+
 class ServedFlashWatch(FlashWatch):
     """A flash watch served by a thread of its own (every emulator backend's watch).
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 from ...errors import TargetError
 from ...protocols.flash import CutDecision, FlashWrite
 from ...protocols.target import MemoryRegion
-from ..emulated import ServedFlashWatch
+from ..emulated import ServedFlashWatch, changed_span
 from .gdbstub import GdbTimeout
 
 GRANULE = 0x1000
@@ -143,10 +143,9 @@ class QemuFlashWatch(ServedFlashWatch):
         after = gdb.read_memory(start, size)
         gdb.insert_write_watchpoint(start, size)
         before = self._mirror[start]
-        if after != before:
-            first = next(i for i in range(size) if after[i] != before[i])
-            last = next(i for i in range(size - 1, -1, -1) if after[i] != before[i])
-            lo, hi = first & ~3, min(size, (last | 3) + 1)
+        span = changed_span(before, after)
+        if span is not None:
+            lo, hi = span
             self.writes.append(FlashWrite(index, start + lo, before[lo:hi], after[lo:hi], region))
             self._mirror[start] = after
         else:

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Sequence
 from ...errors import TargetError
 from ...protocols.flash import CutDecision, FlashWrite
 from ...protocols.target import MemoryRegion
-from ..emulated import ServedFlashWatch
+from ..emulated import ServedFlashWatch, changed_span
 
 if TYPE_CHECKING:  # pragma: no cover
     from .target import RenodeTarget
@@ -119,10 +119,9 @@ class RenodeFlashWatch(ServedFlashWatch):
         before, after = self._mirror, target._dump_flash()
         self._mirror = after
         index = self.hits
-        if after != before:
-            first = next(i for i in range(len(after)) if after[i] != before[i])
-            last = next(i for i in range(len(after) - 1, -1, -1) if after[i] != before[i])
-            lo, hi = first & ~3, min(len(after), (last | 3) + 1)
+        span = changed_span(before, after)
+        if span is not None:
+            lo, hi = span
             address = self._flash.start + lo
             region = _region_of(self.regions, address)
             if region is None:   # outside the watched regions: not counted
