@@ -31,6 +31,7 @@ import zlib
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 from ...errors import HilConfigError, HilError
+from .layout import BOARDS, MPS2
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...protocols.target import Target
@@ -38,9 +39,9 @@ if TYPE_CHECKING:  # pragma: no cover
 RECORD_SIZE = 64
 RECORD_MAGIC = 0x4C4E524A
 #: The journal sector of the default board (mps2); the STM32F4 build's are 16 KiB.
-SECTOR_SIZE = 0x1000
-#: Every board's journal sector size (``layout.BOARDS``): a region of two of them decodes.
-SECTOR_SIZES = (0x1000, 0x4000)
+SECTOR_SIZE = MPS2.journal_sector_size
+#: Every board's journal sector size: a region of two of them decodes.
+SECTOR_SIZES = tuple(sorted({board.journal_sector_size for board in BOARDS}))
 NUM_SECTORS = 2
 RECORDS_PER_SECTOR = SECTOR_SIZE // RECORD_SIZE
 SEQ_ERASED = 0xFFFFFFFF
