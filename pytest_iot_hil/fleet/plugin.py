@@ -40,7 +40,8 @@ STAGE_PROPERTY = "hil_fleet_stage"
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER)
-    _configs.append(config)
+    # The stage reports need the run's config in a hook that is not given it: an object that holds it.
+    config.pluginmanager.register(_StageReports(config), "iot_hil_fleet_stages")
 
 
 def pytest_report_teststatus(report, config):
@@ -85,14 +86,6 @@ def fleet(request: pytest.FixtureRequest) -> Iterator["Fleet"]:
 
 #: The stages of a test's rollouts, carried to the process that writes the reports (the xdist controller).
 STAGES_PAYLOAD = "hil_fleet_stages"
-_configs: list[pytest.Config] = []
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    if config in _configs:
-        _configs.remove(config)
-
-
 def _report(item: pytest.Item, the_fleet) -> None:
     stages = []
     for n, result in enumerate(the_fleet.results, start=1):
@@ -118,15 +111,22 @@ def _report(item: pytest.Item, the_fleet) -> None:
         item.user_properties.append((STAGES_PAYLOAD, json.dumps(stages)))
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_logreport(report) -> None:
-    """A fleet test's teardown report: one report per stage, in the process that writes the JUnit file."""
-    if report.when != "teardown" or not _configs:
-        return
+class _StageReports:
+    """Turns a fleet test's teardown report into one report per stage, in the process that writes the JUnit file."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report) -> None:
+        if report.when == "teardown" and not hasattr(self.config, "workerinput"):  # workers: the controller writes
+            _stage_reports(self.config, report)
+
+
+def _stage_reports(config: pytest.Config, report) -> None:
     payload = [v for k, v in report.user_properties if k == STAGES_PAYLOAD]
-    config = _configs[-1]
-    if not payload or hasattr(config, "workerinput"):
-        return   # an xdist worker: its controller writes the reports
+    if not payload:
+        return
     from _pytest.reports import TestReport
 
     report.user_properties = [(k, v) for k, v in report.user_properties if k != STAGES_PAYLOAD]
